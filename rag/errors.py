@@ -1,0 +1,68 @@
+"""The exceptions of the library.
+
+Every error the library raises on purpose is a ``RagError``; each carries the offending value in
+its message so that the CLI and UI can show it as is. Friendly wording happens only at the edges.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class of every error raised on purpose by this project."""
+
+
+class ConfigError(RagError):
+    """A setting has a value the program cannot work with."""
+
+
+class DocumentError(RagError):
+    """An article file (or one record of it) cannot be read."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class IndexError_(RagError):
+    """Base for index problems; named with a trailing underscore to keep the builtin visible."""
+
+
+class IndexNotFoundError(IndexError_):
+    """No index exists at the given folder."""
+
+
+class IndexCorruptError(IndexError_):
+    """The index folder is damaged: a file is missing, unreadable or fails its checksum."""
+
+
+class IndexMismatchError(IndexError_):
+    """The index was built differently from what is asked now (another embedder, dimension...)."""
+
+
+class ModelError(RagError):
+    """A model is missing, incomplete, fails its checksum, or cannot be loaded."""
+
+
+class QuestionError(RagError):
+    """The question cannot be answered as given (empty, too long)."""
+
+
+class GenerationError(RagError):
+    """The generator failed or ran past its time limit."""
+
+
+__all__ = [
+    "ConfigError",
+    "DocumentError",
+    "GenerationError",
+    "IndexCorruptError",
+    "IndexError_",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "ModelError",
+    "QuestionError",
+    "RagError",
+]

@@ -1,0 +1,95 @@
+"""A transformers chat model as a ``Generator`` (Qwen2.5-Coder-1.5B-Instruct by default)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import GenerationError, ModelError
+from .base import ChatMessage
+
+
+class TransformersGenerator:
+    """Greedy decoding on the CPU, streamed token by token from a worker thread."""
+
+    def __init__(self, model: str, model_id: str | None = None, dtype: str = "bfloat16") -> None:
+        self._model_path = model
+        self._model_id = model_id or model
+        self._dtype = dtype
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one generation at a time: the CPU has no room for two
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def warm_up(self) -> None:
+        self._loaded()
+
+    def stream(
+        self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
+    ) -> Iterator[str]:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        model, tokenizer = self._loaded()
+        inputs = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+
+        class Deadline(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                return deadline is not None and time.monotonic() > deadline
+
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                model.generate(
+                    **inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False,
+                    temperature=None, top_p=None, top_k=None,
+                    stopping_criteria=StoppingCriteriaList([Deadline()]),
+                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                )  # fmt: skip
+            except BaseException as error:  # reported to the caller below
+                failure.append(error)
+                streamer.end()
+
+        with self._run_lock:
+            worker = threading.Thread(target=run, name="generator", daemon=True)
+            worker.start()
+            yield from streamer
+            worker.join()
+        if failure:
+            raise GenerationError(f"{self._model_id}: generation failed: {failure[0]}") from failure[0]
+        if deadline is not None and time.monotonic() > deadline:
+            raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
+
+    def _loaded(self) -> tuple[Any, Any]:
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model, self._tokenizer = self._load()
+        return self._model, self._tokenizer
+
+    def _load(self) -> tuple[Any, Any]:
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as error:
+            raise ModelError("transformers is not installed; install the 'models' extra") from error
+        dtype = torch.bfloat16 if self._dtype == "bfloat16" else torch.float32
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self._model_path, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(
+                self._model_path, dtype=dtype, local_files_only=True
+            )
+        except Exception as error:  # many kinds of failure, all meaning "cannot load"
+            raise ModelError(f"cannot load generator {self._model_path!r}: {error}") from error
+        model.eval()
+        return model, tokenizer

@@ -1,0 +1,61 @@
+"""Checking an answer against the passages it was written from.
+
+The model's citations are not trusted blindly: a citation that points nowhere was already
+dropped by ``prompting.parse_reply``; here an answer that cites nothing gets the passages that
+visibly support it, and an answer that states figures found in no passage, or shares almost
+nothing with any passage, is treated as not grounded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import tokenize
+from .types import Passage
+
+_DIGITS = re.compile(r"\d[\d.,]*\d|\d")
+# Words that carry no evidence (question scaffolding, both languages).
+_FILLER = {
+    "the", "a", "an", "of", "in", "is", "was", "were", "and", "to", "for", "on", "at", "by",
+    "it", "its", "that", "this", "with", "as", "be", "are", "from", "which", "what", "who",
+    "là", "của", "và", "các", "những", "được", "có", "trong", "cho", "với", "năm", "đã", "này",
+}  # fmt: skip
+
+
+def support(answer: str, passage: Passage) -> float:
+    """Share of the answer's content words found in the passage (0..1)."""
+    words = _content_words(answer)
+    if not words:
+        return 0.0
+    return len(words & set(tokenize(passage.text))) / len(words)
+
+
+def supporting_passages(answer: str, passages: list[Passage], threshold: float = 0.5) -> list[int]:
+    """Indices of passages that hold at least ``threshold`` of the answer's content words."""
+    scored = [(support(answer, p), i) for i, p in enumerate(passages)]
+    return [i for score, i in sorted(scored, reverse=True) if score >= threshold][:2]
+
+
+def unsupported_figures(answer: str, question: str, passages: list[Passage]) -> list[str]:
+    """Numbers in the answer that neither the question nor any passage contains.
+
+    Compared as bare digit strings, so 247.344 (Vietnamese) and 247,344 (English) agree.
+    """
+    known = {_bare(n) for text in [question, *(p.text for p in passages)] for n in _DIGITS.findall(text)}
+    return [n for n in _DIGITS.findall(answer) if _bare(n) not in known and not _citation_like(n, answer)]
+
+
+def best_support(answer: str, passages: list[Passage]) -> float:
+    return max((support(answer, p) for p in passages), default=0.0)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in tokenize(re.sub(r"\[\d+\]", " ", text)) if w not in _FILLER and len(w) > 1}
+
+
+def _bare(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _citation_like(number: str, answer: str) -> bool:
+    return f"[{number}]" in answer

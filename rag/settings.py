@@ -1,0 +1,81 @@
+"""One settings object for the whole product, overridable from the environment (prefix ``RAG_``).
+
+Examples: ``RAG_EMBEDDER=/path/to/model``, ``RAG_CACHE_DIR=/data/newsrag``, ``RAG_TOP_K=8``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
+
+
+def _default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("newsrag"))
+
+
+class Settings(BaseSettings):
+    """Everything that can be tuned, with the offline defaults of ../shared/MODELS.md."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_default=True)
+
+    # Where things live.
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    models_dir: Path | None = None  # default: <cache_dir>/models
+    articles_dir: Path = BUNDLED_ARTICLES
+    index_dir: Path | None = None  # default: <cache_dir>/indexes/default-<embedder>
+
+    # Embedding: a catalogue name (see `rag models list`), a hub id, or a local folder.
+    embedder: str = "embeddinggemma-300m"
+    embedder_dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    embed_batch_size: int = Field(default=8, ge=1, le=512)
+
+    # Chunking: passages of whole sentences, at most this many characters, overlapping.
+    chunk_max_chars: int = Field(default=700, ge=100, le=8000)
+    chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
+
+    # Retrieval and questions.
+    top_k: int = Field(default=5, ge=1, le=100)
+    candidate_pool: int = Field(default=20, ge=1, le=1000)  # re-ranked for time awareness
+    year_bonus: float = Field(default=0.08, ge=0.0, le=1.0)  # for passages naming the asked year
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000)
+
+    # Answering: what the generator reads, and when not to answer.
+    context_passages: int = Field(default=3, ge=1, le=20)
+    context_chars: int = Field(default=1800, ge=200, le=50_000)  # bounds the prompt, so latency
+    # Below this cosine similarity nothing retrieved is about the question (calibrated on
+    # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
+    min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)
+
+    # Generation.
+    generator: str = "qwen2.5-coder-1.5b-instruct"
+    max_new_tokens: int = Field(default=320, ge=8, le=4096)
+    generation_timeout_s: float = Field(default=180.0, gt=0)
+
+    @field_validator("cache_dir", "articles_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return (self.models_dir or self.cache_dir / "models").expanduser()
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        if self.index_dir is not None:
+            return self.index_dir.expanduser()
+        return self.cache_dir / "indexes" / f"default-{slug(self.embedder)}"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a model id or path."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip("-.")
+    return cleaned[-80:] or "model"

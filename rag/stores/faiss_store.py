@@ -1,0 +1,64 @@
+"""The default, embedded vector store: an exact FAISS inner-product index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ..errors import IndexCorruptError, IndexMismatchError
+
+
+class FaissStore:
+    """Exact search (``IndexFlatIP``): at this product's scale (10^5 passages) it answers in
+    milliseconds, and it never trades recall for speed."""
+
+    def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
+        self._index = index if index is not None else faiss.IndexFlatIP(dimension)
+        if self._index.d != dimension:
+            raise IndexMismatchError(f"FAISS index has dimension {self._index.d}, expected {dimension}")
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
+            raise IndexMismatchError(
+                f"vectors of shape {vectors.shape} do not fit an index of dimension {self.dimension}"
+            )
+        if len(vectors):
+            self._index.add(vectors)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self.dimension:
+            raise IndexMismatchError(
+                f"query vector has dimension {query.shape[1]}, the index has {self.dimension}"
+            )
+        k = min(k, len(self))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, positions = self._index.search(query, k)
+        keep = positions[0] >= 0
+        return positions[0][keep].astype(np.int64), scores[0][keep]
+
+    def vectors(self) -> np.ndarray:
+        """All stored vectors (used to copy the store when adding articles)."""
+        return self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dimension), np.float32)
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, dimension: int) -> FaissStore:
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as error:  # faiss reports unreadable files as RuntimeError
+            raise IndexCorruptError(f"cannot read FAISS index {path}: {error}") from error
+        return cls(dimension, index)

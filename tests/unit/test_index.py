@@ -1,0 +1,372 @@
+"""rag.index: building, saving, loading and checking the persisted index."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import pytest
+
+from embeddings.fake import HashingEmbedder
+from rag.documents import Article, load_articles
+from rag.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    RagError,
+)
+from rag.index import (
+    ARTICLES,
+    CHUNKS,
+    FORMAT_VERSION,
+    MANIFEST,
+    VECTORS,
+    ChunkingParams,
+    Index,
+    read_manifest,
+)
+from rag.stores.faiss_store import FaissStore
+
+
+@pytest.fixture(scope="module")
+def articles() -> list[Article]:
+    from rag.settings import BUNDLED_ARTICLES
+
+    return load_articles([BUNDLED_ARTICLES]).articles
+
+
+@pytest.fixture
+def index(articles: list[Article], fake_embedder: HashingEmbedder) -> Index:
+    return Index.build(articles, fake_embedder, ChunkingParams(700, 1))
+
+
+@pytest.fixture
+def saved(index: Index, tmp_path: Path) -> Path:
+    folder = tmp_path / "idx"
+    index.save(folder)
+    return folder
+
+
+def snapshot(index: Index) -> tuple[object, ...]:
+    return (
+        list(index.chunks),
+        dict(index.articles),
+        len(index.store),
+        index.store.vectors().tobytes(),
+    )
+
+
+def edit_manifest(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    path = folder / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+# --- building ------------------------------------------------------------------------------------
+
+
+def test_build_indexes_every_article(
+    index: Index, articles: list[Article], fake_embedder: HashingEmbedder
+) -> None:
+    assert set(index.articles) == {a.doc_id for a in articles}
+    assert len(index) == len(index.store) == len(index.chunks) > len(articles)
+    assert index.dimension == fake_embedder.dimension == 256
+    assert index.embedder_id == fake_embedder.model_id == "fake-hashing-256"
+    assert {c.doc_id for c in index.chunks} == set(index.articles)
+    vectors = index.store.vectors()
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_build_reports_progress(articles: list[Article], fake_embedder: HashingEmbedder) -> None:
+    seen: list[int] = []
+    totals: list[int] = []
+
+    def factory(total: int) -> Callable[[int], None]:
+        totals.append(total)
+        return seen.append
+
+    index = Index.build(articles, fake_embedder, progress=factory)
+    assert totals == [len(index)]
+    assert sum(seen) == len(index)
+
+
+def test_search_finds_a_chunk_by_its_own_text(index: Index, fake_embedder: HashingEmbedder) -> None:
+    target = index.chunks[7]
+    query = fake_embedder.embed_documents([target.text], [target.title])[0]  # as it was indexed
+    results = index.search(query, 3)
+    assert results[0][0] == target
+    assert results[0][1] == pytest.approx(1.0, abs=1e-4)
+    scores = [s for _, s in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_k_larger_than_index(index: Index, fake_embedder: HashingEmbedder) -> None:
+    results = index.search(fake_embedder.embed_query("nội vụ"), 10_000)
+    assert len(results) == len(index)
+    assert len({c.chunk_id for c, _ in results}) == len(index)
+
+
+def test_empty_index_searches_to_nothing(fake_embedder: HashingEmbedder) -> None:
+    empty = Index.build([], fake_embedder)
+    assert len(empty) == 0
+    assert empty.search(fake_embedder.embed_query("gì"), 5) == []
+
+
+def test_index_refuses_vectors_and_chunks_that_disagree(index: Index) -> None:
+    with pytest.raises(IndexCorruptError):
+        Index(index.embedder_id, index.store, list(index.articles.values()), index.chunks[:-1])
+
+
+# --- saving and loading --------------------------------------------------------------------------
+
+
+def test_save_writes_the_four_files(saved: Path) -> None:
+    assert sorted(p.name for p in saved.iterdir()) == sorted([MANIFEST, VECTORS, CHUNKS, ARTICLES])
+
+
+def test_round_trip_keeps_chunks_articles_and_results(
+    index: Index, saved: Path, fake_embedder: HashingEmbedder
+) -> None:
+    loaded = Index.load(saved, fake_embedder.model_id)
+    assert loaded.chunks == index.chunks
+    assert loaded.articles == index.articles
+    assert loaded.embedder_id == index.embedder_id
+    assert loaded.chunking == index.chunking == ChunkingParams(700, 1)
+    assert np.array_equal(loaded.store.vectors(), index.store.vectors())
+    for question in ("Phương châm hành động năm 2023", "Trần Lưu Quang", "biên chế"):
+        query = fake_embedder.embed_query(question)
+        assert loaded.search(query, 5) == index.search(query, 5)
+
+
+def test_load_without_embedder_id_and_extra_round_trips(index: Index, tmp_path: Path) -> None:
+    index.extra = {"fingerprint": "abc", "sources": ["x"]}
+    index.save(tmp_path / "idx")
+    loaded = Index.load(tmp_path / "idx")
+    assert loaded.extra == {"fingerprint": "abc", "sources": ["x"]}
+
+
+def test_manifest_content(index: Index, saved: Path) -> None:
+    manifest = read_manifest(saved)
+    assert manifest["format"] == "newsrag-index"
+    assert manifest["format_version"] == FORMAT_VERSION == 1
+    assert manifest["embedder"] == {"model_id": "fake-hashing-256", "dimension": 256}
+    assert manifest["chunk_count"] == len(index)
+    assert manifest["article_count"] == 5
+    assert manifest["chunking"] == {"max_chars": 700, "overlap": 1}
+    assert manifest["faiss_version"] == faiss.__version__
+    assert manifest["metric"] == "inner_product"
+    assert set(manifest["files"]) == {VECTORS, CHUNKS, ARTICLES}
+    for name, entry in manifest["files"].items():
+        data = (saved / name).read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    lines = (saved / CHUNKS).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(index)
+    assert json.loads(lines[0])["chunk_id"] == index.chunks[0].chunk_id
+    assert "Bộ Nội vụ" in (saved / CHUNKS).read_text(encoding="utf-8")  # not \u-escaped
+
+
+# --- load errors ---------------------------------------------------------------------------------
+
+
+def test_missing_folder_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError):
+        Index.load(tmp_path / "nothing-here")
+
+
+def test_missing_manifest_is_corrupt(saved: Path) -> None:
+    (saved / MANIFEST).unlink()
+    with pytest.raises(IndexCorruptError, match="manifest"):
+        Index.load(saved)
+
+
+def test_unreadable_manifest_is_corrupt(saved: Path) -> None:
+    (saved / MANIFEST).write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError):
+        Index.load(saved)
+
+
+def test_foreign_manifest_is_corrupt(saved: Path) -> None:
+    edit_manifest(saved, lambda m: m.update(format="something-else"))
+    with pytest.raises(IndexCorruptError):
+        Index.load(saved)
+
+
+@pytest.mark.parametrize("name", [VECTORS, CHUNKS, ARTICLES])
+def test_missing_file_is_corrupt(saved: Path, name: str) -> None:
+    (saved / name).unlink()
+    with pytest.raises(IndexCorruptError, match=name):
+        Index.load(saved)
+
+
+def test_tampered_chunks_fail_their_checksum(saved: Path) -> None:
+    path = saved / CHUNKS
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Nội vụ", "Ngoại vụ", 1), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        Index.load(saved)
+
+
+def test_tampered_vectors_fail_their_checksum(saved: Path) -> None:
+    path = saved / VECTORS
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        Index.load(saved)
+
+
+def test_other_embedder_is_a_mismatch(saved: Path) -> None:
+    with pytest.raises(IndexMismatchError, match="fake-hashing-256"):
+        Index.load(saved, "fake-hashing-128")
+
+
+def test_other_format_version_is_a_mismatch(saved: Path) -> None:
+    edit_manifest(saved, lambda m: m.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(IndexMismatchError, match="format version"):
+        Index.load(saved)
+
+
+def test_edited_chunk_count_is_corrupt(saved: Path) -> None:
+    edit_manifest(saved, lambda m: m.update(chunk_count=m["chunk_count"] + 1))
+    with pytest.raises(IndexCorruptError, match="manifest says"):
+        Index.load(saved)
+
+
+def test_consistent_but_mismatched_files_are_corrupt(index: Index, saved: Path) -> None:
+    """One chunk line removed and the manifest's checksum updated to match: counts disagree."""
+    path = saved / CHUNKS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]), encoding="utf-8")
+    data = path.read_bytes()
+    edit_manifest(
+        saved,
+        lambda m: m["files"].update(
+            {CHUNKS: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}
+        ),
+    )
+    with pytest.raises(IndexCorruptError):
+        Index.load(saved)
+
+
+# --- atomic save ---------------------------------------------------------------------------------
+
+
+def test_save_over_an_existing_index_replaces_it(
+    articles: list[Article], fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    folder = tmp_path / "idx"
+    Index.build(articles, fake_embedder).save(folder)
+    (folder / "stale.txt").write_text("left over", encoding="utf-8")
+    smaller = Index.build(articles[:2], fake_embedder)
+    smaller.save(folder)
+    assert not (folder / "stale.txt").exists()
+    loaded = Index.load(folder, fake_embedder.model_id)
+    assert set(loaded.articles) == {a.doc_id for a in articles[:2]}
+    assert loaded.chunks == smaller.chunks
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]  # no temp or old folders
+
+
+def test_failed_save_leaves_the_old_index_and_no_temp_folder(
+    index: Index, saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {p.name: p.read_bytes() for p in saved.iterdir()}
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("rag.index._write_jsonl", broken)
+    with pytest.raises(OSError, match="disk full"):
+        index.save(saved)
+    assert {p.name: p.read_bytes() for p in saved.iterdir()} == before
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["idx"]
+
+
+# --- adding articles -----------------------------------------------------------------------------
+
+
+def test_add_articles_appends(articles: list[Article], fake_embedder: HashingEmbedder) -> None:
+    index = Index.build(articles[:3], fake_embedder)
+    before = len(index)
+    added = index.add_articles(articles[3:], fake_embedder)
+    assert added and len(index) == before + len(added) == len(index.store)
+    assert set(index.articles) == {a.doc_id for a in articles}
+    assert index.chunks[before:] == added
+
+
+def test_add_articles_with_a_known_doc_id_raises_and_changes_nothing(
+    index: Index, articles: list[Article], fake_embedder: HashingEmbedder
+) -> None:
+    before = snapshot(index)
+    new = Article("new.txt", "Mới", "Một bài báo mới về năm 2024.")
+    with pytest.raises(RagError, match=articles[0].doc_id):
+        index.add_articles([new, articles[0]], fake_embedder)
+    assert snapshot(index) == before
+    assert "new.txt" not in index.articles
+
+
+def test_add_articles_with_a_doc_id_twice_in_the_batch_raises(
+    fake_embedder: HashingEmbedder,
+) -> None:
+    index = Index.build([], fake_embedder)
+    twins = [Article("same.txt", "A", "Bài thứ nhất."), Article("same.txt", "B", "Bài thứ hai.")]
+    with pytest.raises(RagError):
+        index.add_articles(twins, fake_embedder)
+    assert len(index) == 0
+
+
+class FailingEmbedder(HashingEmbedder):
+    """Fails on the n-th call to embed_documents."""
+
+    def __init__(self, fail_on: int) -> None:
+        super().__init__(256)
+        self.fail_on = fail_on
+
+    def embed_documents(
+        self, texts: Sequence[str], titles: Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        if self.calls + 1 == self.fail_on:
+            self.calls += 1
+            raise RuntimeError("model crashed")
+        return super().embed_documents(texts, titles)
+
+
+def test_embedder_failing_mid_add_changes_nothing(articles: list[Article]) -> None:
+    index = Index.build(articles[:1], HashingEmbedder(256))
+    before = snapshot(index)
+    embedder = FailingEmbedder(fail_on=2)  # the first batch succeeds, the second fails
+    with pytest.raises(RuntimeError, match="model crashed"):
+        index.add_articles(articles[1:], embedder)
+    assert embedder.calls == 2
+    assert snapshot(index) == before
+
+
+def test_add_articles_with_another_embedder_is_a_mismatch(index: Index) -> None:
+    before = snapshot(index)
+    with pytest.raises(IndexMismatchError):
+        index.add_articles([Article("n.txt", "t", "Một câu.")], HashingEmbedder(128))
+    assert snapshot(index) == before
+
+
+# --- the FAISS store -----------------------------------------------------------------------------
+
+
+def test_faiss_store_rejects_wrong_dimensions() -> None:
+    store = FaissStore(4)
+    with pytest.raises(IndexMismatchError):
+        store.add(np.ones((2, 3), dtype=np.float32))
+    with pytest.raises(IndexMismatchError):
+        store.search(np.ones(3, dtype=np.float32), 1)
+    assert len(store) == 0
+
+
+def test_faiss_store_unreadable_file_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "v.faiss"
+    path.write_bytes(b"not a faiss index")
+    with pytest.raises(IndexCorruptError):
+        FaissStore.load(path, 4)
