@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup install models chat test test-fast lint clean-index
+.PHONY: setup install models browser chat test test-fast lint
 
 ## setup: virtual environment, CPU torch first, the package with its extras, the models
 setup: install models
@@ -22,8 +22,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# CPU build of torch first, from the local wheel; otherwise pip pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[models,ui,dev]"
+	$(PY) -m pip install --quiet -e ".[models,ui,eval,dev]"
 	touch $(STAMP)
+
+## browser: Debian's Chromium, for the end-to-end tests of the chat page (needs root or sudo)
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 ## models: fetch, assemble and verify the offline models (once per machine; resumable)
 models: $(STAMP)
@@ -35,7 +42,7 @@ chat: setup
 	$(RAG) chat
 
 ## test: set up, then every test, the slow ones with the real models included
-test: setup
+test: setup browser
 	$(PY) -m pytest -m "slow or not slow"
 
 ## test-fast: the unit tests only (fakes, no models), as a bare `pytest` runs them
@@ -46,6 +53,3 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-
-clean-index:
-	$(RAG) index --clean

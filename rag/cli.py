@@ -68,6 +68,8 @@ def cli(verbose: bool) -> None:
       rag index                              # index the bundled articles
       rag search "Phương châm năm 2020 là gì?"
       rag search "Who chaired the 2023 review?" -k 3 --json
+      rag ask "What was the 2020 motto of the Ministry of Home Affairs?"
+      rag chat                               # questions and follow-ups in the terminal
       rag index my_articles/ --out ~/indexes/mine
 
     Settings come from RAG_* environment variables (RAG_EMBEDDER, RAG_CACHE_DIR, RAG_TOP_K...).
@@ -81,22 +83,31 @@ def cli(verbose: bool) -> None:
 @cli.command("index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Index folder (default: the default index).")
+@click.option("--if-needed", is_flag=True, help="Default index only: build it only if missing or stale.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @friendly_errors
-def index_command(paths: tuple[Path, ...], out: Path | None, as_json: bool) -> None:
+def index_command(paths: tuple[Path, ...], out: Path | None, if_needed: bool, as_json: bool) -> None:
     """Index articles (.txt, .jsonl, .jsonl.gz files or folders of them).
 
     \b
     Without PATHS, indexes the bundled articles into the default index.
       rag index
+      rag index --if-needed
       rag index data/articles extra.jsonl --out ./my-index
     """
     from embeddings.factory import make_embedder
 
     from .index import ChunkingParams
-    from .pipeline import build_index, sources_fingerprint
+    from .pipeline import Assistant, build_index, sources_fingerprint
 
     settings = Settings()
+    if if_needed:
+        if paths or out:
+            raise click.UsageError("--if-needed applies to the default index only")
+        assistant = Assistant.load(None, settings, progress=tqdm_progress("embedding"))
+        click.echo(f"Default index ready: {len(assistant.index.articles)} articles, "
+                   f"{len(assistant.index)} passages at {settings.resolved_index_dir}")  # fmt: skip
+        return
     default = not paths and out is None
     sources = list(paths) or [settings.articles_dir]
     out = out or settings.resolved_index_dir
@@ -166,6 +177,158 @@ def _indent(text: str, width: int = 100) -> str:
     import textwrap
 
     return textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--stream", "stream", is_flag=True, help="Print the answer as it is written.")
+@click.option("--json", "as_json", is_flag=True, help="Print question, answer, citations, timings as JSON.")
+@friendly_errors
+def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bool) -> None:
+    """Answer QUESTION from the articles, with the passages it cites.
+
+    \b
+      rag ask "What was the 2020 motto of the Ministry of Home Affairs?"
+      rag ask "Biên chế công chức năm 2021 là bao nhiêu?" --stream
+      rag ask "Who chaired the 2023 review?" --json
+    """
+    from .pipeline import Assistant
+    from .types import Answer
+
+    assistant = Assistant.load(index_dir, Settings(), progress=tqdm_progress("indexing"))
+    if as_json:
+        emit_json(answer_json(assistant.ask(question)))
+        return
+    answer = None
+    streamed = False
+    for item in assistant.stream(question):
+        if isinstance(item, Answer):
+            answer = item
+        elif stream:
+            click.echo(item, nl=False)
+            streamed = True
+    if answer is None:  # pragma: no cover - stream always ends with an Answer
+        raise RagError("no answer was produced")
+    if streamed:
+        click.echo("\n")
+    print_answer(answer, show_text=not streamed or answer.abstained)
+
+
+def answer_json(answer: Any) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "searched_question": answer.searched_question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "language": answer.language,
+        "citations": [
+            {"n": n, "doc_id": p.doc_id, "title": p.title, "date": p.date, "passage": p.text,
+             "score": round(p.score, 4), "start": p.start, "end": p.end}
+            for n, p in enumerate(answer.citations, start=1)
+        ],
+        "timings": answer.timings,
+    }  # fmt: skip
+
+
+def print_answer(answer: Any, show_text: bool = True) -> None:
+    if answer.searched_question:
+        click.secho(f"(searched: {answer.searched_question})", dim=True)
+    if show_text:
+        click.secho(answer.text, fg="yellow" if answer.abstained else None)
+    for n, passage in enumerate(answer.citations, start=1):
+        click.secho(f"\n[{n}] {passage.title} · {passage.date or 'undated'} · {passage.doc_id}", bold=True)
+        click.echo(_indent(passage.text))
+    click.secho(
+        f"\n{answer.timings.get('total', 0):.1f} s "
+        f"(retrieval {answer.timings.get('retrieve', 0):.2f} s, "
+        f"generation {answer.timings.get('generate', 0):.1f} s)",
+        dim=True, err=True,
+    )  # fmt: skip
+
+
+@cli.command("chat")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@friendly_errors
+def chat_command(index_dir: Path | None) -> None:
+    """Chat in the terminal: ask, then ask follow-ups ("And in 2023?"). Ctrl-D to leave."""
+    from .errors import QuestionError
+    from .pipeline import Assistant
+    from .types import Answer
+
+    assistant = Assistant.load(index_dir, Settings(), progress=tqdm_progress("indexing"))
+    click.secho("Loading the models…", dim=True, err=True)
+    assistant.warm_up()
+    history: list[tuple[str, str]] = []
+    click.secho("Ask about the articles (Vietnamese or English). Ctrl-D to leave.", dim=True)
+    while True:
+        try:
+            question = click.prompt("\n?", prompt_suffix=" ")
+        except (EOFError, click.exceptions.Abort):
+            click.echo()
+            return
+        if question.strip().lower() in {"exit", "quit", ":q"}:
+            return
+        try:
+            answer = None
+            for item in assistant.stream(question, history):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    click.echo(item, nl=False)
+            click.echo()
+        except QuestionError as error:
+            click.secho(f"{error}", fg="red")
+            continue
+        if answer is not None:
+            print_answer(answer, show_text=True)
+            history.append((question, answer.text))
+
+
+# --- the chat page and evaluation (their packages are imported only here) ---------------------
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@friendly_errors
+def serve_command(host: str, port: int, index_dir: Path | None) -> None:
+    """Open the chat in the browser (Gradio), on the default index or --index.
+
+    \b
+      rag serve
+      rag serve --host 0.0.0.0 --port 8080
+    """
+    from ui.app import serve
+
+    serve(Settings(), index_dir=index_dir, host=host, port=port)
+
+
+@cli.command("eval")
+@click.argument("qa_file", type=click.Path(path_type=Path))
+@click.option("--k", "k", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for results (default: eval-out/<name>).")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option("--retrieval-only", is_flag=True, help="Skip answer generation (fast).")
+@click.option("--corpus-from-dataset", is_flag=True, help="Index a SQuAD file's own paragraphs.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@friendly_errors
+def eval_command(**options: Any) -> None:
+    """Evaluate retrieval and answers over Q&A pairs (JSONL, CSV, SQuAD JSON).
+
+    \b
+      rag eval eval/devset.jsonl
+      rag eval ../shared/data/xquad/xquad.vi.json --corpus-from-dataset --retrieval-only
+      rag eval my_questions.csv --out results/ --limit 50
+    """
+    from eval.runner import run_from_cli
+
+    run_from_cli(Settings(), **options)
 
 
 # --- models -----------------------------------------------------------------------------------

@@ -42,7 +42,11 @@ def build_messages(question: str, passages: list[Passage], language: str) -> lis
     extra = _ENGLISH_EXTRA if language == "en" else ""
     system = _SYSTEM.format(language=_LANGUAGE_NAME.get(language, "English"), extra=extra)
     blocks = [_passage_block(number, p) for number, p in enumerate(passages, start=1)]
-    user = f"{_OPEN}\n" + "\n\n".join(blocks) + f"\n{_CLOSE}\n\nQuestion: {_defuse(question)}"
+    # The language is restated last: small models otherwise drift into the passages' language.
+    user = (
+        f"{_OPEN}\n" + "\n\n".join(blocks) + f"\n{_CLOSE}\n\nQuestion: {_defuse(question)}\n"
+        f"(Answer in {_LANGUAGE_NAME.get(language, 'English')}, citing passages like [1].)"
+    )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

@@ -40,8 +40,8 @@ class FakeGenerator:
             yield word if position == 0 else " " + word
 
     def _extract(self, prompt: str) -> str:
-        block, _, question = prompt.rpartition("Question:")
-        wanted = _words(question)
+        block, _, tail = prompt.rpartition("Question:")
+        wanted = _words(tail.strip().split("\n", 1)[0])
         best: tuple[float, str, str] = (0.0, "", "")
         heads = list(_PASSAGE_HEAD.finditer(block))
         for i, head in enumerate(heads):
