@@ -154,9 +154,10 @@ def search_command(question: str, k: int | None, index_dir: Path | None, as_json
       rag search "Biên chế công chức năm 2021 là bao nhiêu?"
       rag search "Who chaired the 2023 review?" -k 3 --json
     """
-    from .pipeline import Assistant
+    from .pipeline import Assistant, check_question
 
     settings = Settings()
+    check_question(question, settings.max_question_chars)  # before minutes of model loading
     assistant = Assistant.load(index_dir, settings, progress=tqdm_progress("indexing"))
     started = time.perf_counter()
     passages = assistant.search(question, k or settings.top_k)
@@ -196,10 +197,12 @@ def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bo
       rag ask "Biên chế công chức năm 2021 là bao nhiêu?" --stream
       rag ask "Who chaired the 2023 review?" --json
     """
-    from .pipeline import Assistant
+    from .pipeline import Assistant, check_question
     from .types import Answer
 
-    assistant = Assistant.load(index_dir, Settings(), progress=tqdm_progress("indexing"))
+    settings = Settings()
+    check_question(question, settings.max_question_chars)  # before minutes of model loading
+    assistant = Assistant.load(index_dir, settings, progress=tqdm_progress("indexing"))
     if as_json:
         emit_json(answer_json(assistant.ask(question)))
         return

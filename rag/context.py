@@ -26,7 +26,8 @@ def select_context(pool: list[Passage], index: Index, settings: Settings) -> lis
             grown = len(merged[1].text) - len(chosen[merged[0]].text)
             if used + grown <= settings.context_chars:
                 chosen[merged[0]] = merged[1]
-                used += grown
+                _absorb_overlaps(chosen, merged[0], index)
+                used = sum(len(p.text) for p in chosen)
             continue
         if chosen and used + len(passage.text) > settings.context_chars:
             continue
@@ -37,17 +38,47 @@ def select_context(pool: list[Passage], index: Index, settings: Settings) -> lis
 
 def _merge_into(chosen: list[Passage], passage: Passage, index: Index) -> tuple[int, Passage] | None:
     """If ``passage`` overlaps or touches one already chosen from its article, the union."""
-    article = index.articles.get(passage.doc_id)
-    if article is None:
-        return None
     for position, other in enumerate(chosen):
-        if other.doc_id != passage.doc_id:
-            continue
-        if passage.start <= other.end + 2 and other.start <= passage.end + 2:
-            start, end = min(other.start, passage.start), max(other.end, passage.end)
-            text = article.text[start:end]
-            return position, replace(other, text=text, start=start, end=end, score=max(other.score, passage.score))
+        union = _union(other, passage, index)
+        if union is not None:
+            return position, union
     return None
+
+
+def _absorb_overlaps(chosen: list[Passage], position: int, index: Index) -> None:
+    """A passage that grew may now touch another chosen one of its article: make them one.
+
+    Without this, a chunk bridging two chosen chunks would be merged into the first only, and
+    the sentence they share would reach the model twice. The union keeps the better rank.
+    """
+    while True:
+        found = next(
+            (
+                (at, union)
+                for at, other in enumerate(chosen)
+                if at != position and (union := _union(chosen[position], other, index)) is not None
+            ),
+            None,
+        )
+        if found is None:
+            return
+        at, union = found
+        keep, drop = min(at, position), max(at, position)
+        chosen[keep] = union
+        del chosen[drop]
+        position = keep
+
+
+def _union(first: Passage, second: Passage, index: Index) -> Passage | None:
+    """One passage spanning both, if they come from one article and overlap or touch."""
+    article = index.articles.get(first.doc_id)
+    if article is None or first.doc_id != second.doc_id:
+        return None
+    if not (second.start <= first.end + 2 and first.start <= second.end + 2):
+        return None
+    start, end = min(first.start, second.start), max(first.end, second.end)
+    score = max(first.score, second.score)
+    return replace(first, text=article.text[start:end], start=start, end=end, score=score)
 
 
 def evidence_gap(question: str, pool: list[Passage], min_relevance: float) -> str | None:

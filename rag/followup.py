@@ -19,11 +19,21 @@ _FOLLOWUP_START = re.compile(
 _SHORT = 6  # words; shorter questions are read in the light of the previous one
 
 
+_REFERS_BACK = re.compile(
+    r"\b(it|its|that|this|they|them|their|he|she|there|then|đó|này|ấy|kia|họ)\b", re.IGNORECASE
+)
+_NAMES_SOMETHING = re.compile(r"\d|(?<=\s)[A-ZĐ][^\W\d_]+")  # a number, a year or a Name
+_MAX_CHAIN = 8  # follow-ups of follow-ups are resolved this many turns back, no further
+
+
 def previous_questions(history: Sequence[Any] | None) -> list[str]:
-    """User turns of a history given as (user, assistant) pairs or {role, content} messages."""
+    """User turns of a history given as (user, assistant) pairs, {role, content} messages, or
+    plain strings (the questions themselves)."""
     questions: list[str] = []
     for turn in history or []:
-        if isinstance(turn, dict):
+        if isinstance(turn, str):
+            questions.append(turn)
+        elif isinstance(turn, dict):
             if turn.get("role") == "user" and isinstance(turn.get("content"), str):
                 questions.append(turn["content"])
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
@@ -32,14 +42,11 @@ def previous_questions(history: Sequence[Any] | None) -> list[str]:
 
 
 def standalone_question(question: str, history: Sequence[Any] | None) -> str:
-    previous = previous_questions(history)
-    if not previous:
+    previous = previous_questions(history)[-_MAX_CHAIN:]
+    if not previous or not is_followup(question):
         return question
-    last = previous[-1]
-    words = question.split()
-    is_followup = bool(_FOLLOWUP_START.match(question.strip())) or len(words) <= _SHORT
-    if not is_followup:
-        return question
+    # The previous turn may itself have been a follow-up: read it as it was searched.
+    last = standalone_question(previous[-1], previous[:-1])
     new_years = question_years(question)
     old_years = question_years(last)
     remainder = re.sub(r"\b(?:19|20)\d\d\b", "", _FOLLOWUP_START.sub("", question.strip()))
@@ -51,3 +58,17 @@ def standalone_question(question: str, history: Sequence[Any] | None) -> str:
             rewritten = rewritten.replace(str(old), str(new))
         return rewritten
     return f"{last} {question}"
+
+
+def is_followup(question: str) -> bool:
+    """Whether a question leans on the one before it.
+
+    It does when it opens like a follow-up ("And…", "Còn…"), or is short and either points
+    back ("it", "đó") or names nothing of its own (no year, number or name): "Ai chủ trì?". A short
+    question that names its subject ("Who chaired the 2023 review?") stands alone.
+    """
+    text = question.strip()
+    if _FOLLOWUP_START.match(text):
+        return True
+    short = len(text.split()) <= _SHORT
+    return short and (bool(_REFERS_BACK.search(text)) or not _NAMES_SOMETHING.search(text))

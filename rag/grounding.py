@@ -14,6 +14,7 @@ from .text import tokenize
 from .types import Passage
 
 _DIGITS = re.compile(r"\d[\d.,]*\d|\d")
+_CITATIONS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 # Words that carry no evidence (question scaffolding, both languages).
 _FILLER = {
     "the", "a", "an", "of", "in", "is", "was", "were", "and", "to", "for", "on", "at", "by",
@@ -42,7 +43,9 @@ def unsupported_figures(answer: str, question: str, passages: list[Passage]) -> 
     Compared as bare digit strings, so 247.344 (Vietnamese) and 247,344 (English) agree.
     """
     known = {_bare(n) for text in [question, *(p.text for p in passages)] for n in _DIGITS.findall(text)}
-    return [n for n in _DIGITS.findall(answer) if _bare(n) not in known and not _citation_like(n, answer)]
+    # Citation markers are not figures; anything else that is a number must be found somewhere.
+    stated = _DIGITS.findall(_CITATIONS.sub(" ", answer))
+    return [n for n in stated if _bare(n) not in known]
 
 
 def best_support(answer: str, passages: list[Passage]) -> float:
@@ -50,12 +53,8 @@ def best_support(answer: str, passages: list[Passage]) -> float:
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in tokenize(re.sub(r"\[\d+\]", " ", text)) if w not in _FILLER and len(w) > 1}
+    return {w for w in tokenize(_CITATIONS.sub(" ", text)) if w not in _FILLER and len(w) > 1}
 
 
 def _bare(number: str) -> str:
     return re.sub(r"\D", "", number)
-
-
-def _citation_like(number: str, answer: str) -> bool:
-    return f"[{number}]" in answer

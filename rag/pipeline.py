@@ -34,6 +34,10 @@ from .text import guess_language
 from .types import Answer, Passage
 
 log = logging.getLogger(__name__)
+_MODEL_SETTINGS = {
+    "embedder", "embedder_dtype", "generator", "generator_backend", "models_dir", "cache_dir",
+    "index_dir", "articles_dir", "chunk_max_chars", "chunk_overlap_sentences",
+}  # fmt: skip
 
 
 class Assistant:
@@ -50,7 +54,7 @@ class Assistant:
         self.embedder = embedder
         self.settings = settings
         self._generator = generator
-        self.retriever = Retriever(index, embedder, settings.candidate_pool, settings.year_bonus)
+        self.retriever = Retriever.from_settings(index, embedder, settings)
 
     @classmethod
     def load(
@@ -84,6 +88,20 @@ class Assistant:
         if self._generator is None:
             self._generator = make_generator(self.settings)
         return self._generator
+
+    def with_settings(self, **overrides: Any) -> Assistant:
+        """This assistant with some settings changed for one caller (answer length, passages),
+        sharing its index and models, so other callers are not affected.
+
+        Settings that choose the models or where things live cannot change this way: they
+        need their own ``Assistant.load``.
+        """
+        fixed = sorted(set(overrides) & _MODEL_SETTINGS)
+        if fixed:
+            raise RagError(f"{', '.join(fixed)} cannot be changed per request; load another Assistant")
+        # Validated, so a request gets the same bounds as the environment does.
+        settings = Settings.model_validate({**self.settings.model_dump(), **overrides})
+        return Assistant(self.index, self.embedder, settings, self.generator)
 
     def warm_up(self, generator: bool = True) -> None:
         """Load the models now rather than on the first question."""
@@ -197,14 +215,16 @@ class Assistant:
         return loaded
 
     def _checked(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("the question is empty")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise QuestionError(
-                f"the question is {len(question):,} characters long; the limit is {limit:,}"
-            )
-        return question.strip()
+        return check_question(question, self.settings.max_question_chars)
+
+
+def check_question(question: object, limit: int) -> str:
+    """The question, stripped, or a QuestionError before any model runs."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty")
+    if len(question) > limit:
+        raise QuestionError(f"the question is {len(question):,} characters long; the limit is {limit:,}")
+    return question.strip()
 
 
 class _Clock:
@@ -235,7 +255,9 @@ def _hold_back_marker(pieces: Iterable[str]) -> Iterator[str]:
             yield piece
             continue
         held += piece
-        if not NOT_FOUND.startswith(held.strip().strip("*`'\"")[: len(NOT_FOUND)]):
+        # Spelled as is_not_found reads it: any case, a space for the underscore.
+        spelled = held.strip().strip("*`'\"").upper().replace(" ", "_")
+        if not NOT_FOUND.startswith(spelled[: len(NOT_FOUND)]):
             yield held
             held = None
 

@@ -95,6 +95,7 @@ def parse_reply(raw: str, passage_count: int) -> ParsedReply:
         return "".join(dict.fromkeys(kept))
 
     text = _CITATION.sub(renumber, text)
+    text = re.sub(r"(\[\d+\])(?:[ \t]*\1)+", r"\1", text)  # "[1][1]" and "[1] [1]" say it once
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
     return ParsedReply(text, order, False)
 

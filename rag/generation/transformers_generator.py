@@ -40,10 +40,12 @@ class TransformersGenerator:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         deadline = time.monotonic() + timeout_s if timeout_s else None
+        cancelled = threading.Event()  # set when the caller stops reading
 
-        class Deadline(StoppingCriteria):
+        class StopWhenDue(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-                return deadline is not None and time.monotonic() > deadline
+                late = deadline is not None and time.monotonic() > deadline
+                return late or cancelled.is_set()
 
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         failure: list[BaseException] = []
@@ -53,7 +55,7 @@ class TransformersGenerator:
                 model.generate(
                     **inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False,
                     temperature=None, top_p=None, top_k=None,
-                    stopping_criteria=StoppingCriteriaList([Deadline()]),
+                    stopping_criteria=StoppingCriteriaList([StopWhenDue()]),
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
                 )  # fmt: skip
             except BaseException as error:  # reported to the caller below
@@ -63,8 +65,11 @@ class TransformersGenerator:
         with self._run_lock:
             worker = threading.Thread(target=run, name="generator", daemon=True)
             worker.start()
-            yield from streamer
-            worker.join()
+            try:
+                yield from streamer
+            finally:  # also when the caller abandons the stream: free the CPU at once
+                cancelled.set()
+                worker.join()
         if failure:
             raise GenerationError(f"{self._model_id}: generation failed: {failure[0]}") from failure[0]
         if deadline is not None and time.monotonic() > deadline:

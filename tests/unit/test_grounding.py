@@ -1,0 +1,90 @@
+"""rag.grounding: which passages support an answer, and figures that come from nowhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.grounding import best_support, support, supporting_passages, unsupported_figures
+from rag.types import Passage
+
+
+def passage(text: str, doc_id: str = "d") -> Passage:
+    return Passage(doc_id, "Tiêu đề", None, text, 0.5, 0, len(text))
+
+
+MOTTO = passage(
+    "Năm 2020, Bộ Nội vụ xác định phương châm hành động là “Kỷ cương, trách nhiệm”.", "a"
+)
+STAFF = passage("Biên chế công chức năm 2021 là 247.344 người, giảm 10,01% so với năm 2015.", "b")
+MEETING = passage("Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị có 63 điểm cầu.", "c")
+PASSAGES = [MOTTO, STAFF, MEETING]
+
+
+# --- support ------------------------------------------------------------------------------------
+
+
+def test_support_is_the_share_of_content_words_found() -> None:
+    assert support("Trần Lưu Quang chủ trì", MEETING) == 1.0
+    assert support("Trần Lưu Quang vắng mặt", MEETING) == pytest.approx(3 / 5)
+    assert support("bóng đá Chelsea", MEETING) == 0.0
+
+
+def test_support_ignores_filler_citations_and_case() -> None:
+    # "là", "của", "the", "of" carry no evidence; [1] is a citation, not a word of the answer.
+    assert support("TRẦN LƯU QUANG là của [1]", MEETING) == 1.0
+    assert support("the of là của [2]", MEETING) == 0.0
+
+
+def test_support_matches_vietnamese_and_english_number_forms() -> None:
+    assert support("247.344", STAFF) == 1.0
+    assert support("10,01%", STAFF) == 1.0
+    assert support("247.344 công chức", STAFF) == 1.0
+
+
+def test_supporting_passages_best_first_above_threshold_at_most_two() -> None:
+    answer = "Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị có 63 điểm cầu."
+    assert supporting_passages(answer, PASSAGES) == [2]
+    assert supporting_passages("Trời hôm nay nắng đẹp.", PASSAGES) == []
+    twins = [
+        passage("Hội nghị tổng kết công tác năm 2021."),
+        MEETING,
+        passage("Hội nghị tổng kết."),
+    ]
+    found = supporting_passages("Hội nghị tổng kết công tác năm 2021", twins)
+    assert found == [0, 2]  # best first; both above one half
+    many = [passage("Hội nghị tổng kết công tác.") for _ in range(4)]
+    assert len(supporting_passages("Hội nghị tổng kết công tác", many)) == 2
+
+
+def test_supporting_threshold_is_respected() -> None:
+    answer = "Trần Lưu Quang vắng mặt hôm"  # 3 of 6 content words are in MEETING
+    assert supporting_passages(answer, [MEETING]) == [0]
+    assert supporting_passages(answer, [MEETING], threshold=0.6) == []
+    assert best_support(answer, PASSAGES) == pytest.approx(0.5)
+    assert best_support(answer, []) == 0.0
+
+
+# --- invented figures -----------------------------------------------------------------------------
+
+
+def test_a_figure_in_no_passage_is_reported() -> None:
+    assert unsupported_figures("Biên chế là 999.999 người [1].", "Biên chế?", PASSAGES) == [
+        "999.999"
+    ]
+    assert unsupported_figures("Có 64 điểm cầu [1].", "", PASSAGES) == ["64"]
+
+
+def test_figures_from_passages_or_question_are_accepted() -> None:
+    assert unsupported_figures("Biên chế là 247.344 người [1].", "", PASSAGES) == []
+    assert unsupported_figures("There were 247,344 civil servants in 2021 [1].", "", PASSAGES) == []
+    assert unsupported_figures("Giảm 10.01% [1].", "", PASSAGES) == []
+    assert unsupported_figures("Năm 2030 chưa có số liệu [1].", "Năm 2030 thì sao?", PASSAGES) == []
+
+
+def test_citation_numbers_are_not_figures() -> None:
+    assert unsupported_figures("Có 63 điểm cầu [1][2].", "", PASSAGES) == []
+
+
+def test_an_invented_figure_equal_to_a_citation_number_is_still_reported() -> None:
+    passages = [passage("Quốc hội thông qua 4 luật."), passage("Bộ Nội vụ trình 14 nghị quyết.")]
+    assert unsupported_figures("Quốc hội thông qua 2 luật [1][2].", "", passages) == ["2"]

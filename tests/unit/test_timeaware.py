@@ -1,0 +1,194 @@
+"""Time awareness: the years a text names (rag.timeaware) and the year-aware re-ranking
+of rag.retrieval.Retriever, on tiny indexes built in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.fake import HashingEmbedder
+from rag.documents import load_articles
+from rag.index import Index
+from rag.retrieval import Retriever
+from rag.timeaware import question_years, year_match, year_mentions
+
+# --- year_mentions --------------------------------------------------------------------------------
+
+
+def test_a_year_named_alone_weighs_one() -> None:
+    assert year_mentions("Phương châm năm 2020 là “Kỷ cương”.") == {2020: 1.0}
+    assert year_mentions("In 2023, the ministry chaired the review; by 1995 it existed.") == {
+        2023: 1.0, 1995: 1.0,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("dash", ["–", "—", "-", " – ", " - "])
+def test_the_years_of_a_range_weigh_half(dash: str) -> None:
+    assert year_mentions(f"Tổng kết giai đoạn 2016{dash}2020 của ngành.") == {2016: 0.5, 2020: 0.5}
+
+
+def test_a_year_named_alone_as_well_as_in_a_range_weighs_one() -> None:
+    text = "Giai đoạn 2016 – 2020 đã qua; năm 2020 là năm cuối."
+    assert year_mentions(text) == {2016: 0.5, 2020: 1.0}
+    assert year_mentions("Năm 2020 mở đầu. Giai đoạn 2016 – 2020 khép lại.") == {
+        2016: 0.5,
+        2020: 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thứ tư, 27/01/2021", {2021: 1.0}),
+        ("Sáng 30/12/2020, hội nghị khai mạc.", {2020: 1.0}),
+        ("Ngày 5/1/2019 và 20/12/2023.", {2019: 1.0, 2023: 1.0}),
+    ],
+)
+def test_dates_count_as_years(text: str, expected: dict[int, float]) -> None:
+    assert year_mentions(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Biên chế là 247.344 người.",
+        "Có 2.020 người và 1.995 hồ sơ.",  # Vietnamese thousands, not years
+        "Mã số 120201 và 20205.",  # longer numbers
+        "Năm 1800 và năm 2150.",  # outside 1950-2099
+        "Có 63 điểm cầu.",
+        "",
+    ],
+)
+def test_other_numbers_are_not_years(text: str) -> None:
+    assert year_mentions(text) == {}
+
+
+def test_question_years() -> None:
+    assert question_years("Phương châm năm 2020 là gì?") == {2020}
+    assert question_years("Who chaired the review in 2023?") == {2023}
+    assert question_years("Đầu năm 2020, Bộ Nội vụ làm gì?") == {2020}
+    assert question_years("Kết quả giai đoạn 2016-2020?") == {2016, 2020}
+    assert question_years("Ai chủ trì hội nghị?") == set()
+
+
+def test_year_match() -> None:
+    assert year_match({2020}, "Năm 2020, phương châm là ...") == 1.0
+    assert year_match({2020}, "Giai đoạn 2016 – 2020 ...") == 0.5
+    assert year_match({2020}, "Năm 2021 ...") == 0.0
+    assert year_match({2020, 2021}, "Giai đoạn 2016 – 2020; năm 2021 ...") == 1.0
+    assert year_match(set(), "Năm 2020") == 0.0
+
+
+# --- re-ranking in retrieval ----------------------------------------------------------------------
+
+
+class DigitBlindEmbedder(HashingEmbedder):
+    """The hashing embedder, blind to digits: texts differing only in their years are equally
+    similar to any question, so only the re-ranking can tell them apart."""
+
+    def _vector(self, text: str) -> np.ndarray:
+        return super()._vector(re.sub(r"\d", " ", text))
+
+
+def write_jsonl(folder: Path, records: list[dict[str, str]]) -> Path:
+    path = folder / "articles.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def build(tmp_path: Path, bodies: dict[str, str], embedder: HashingEmbedder) -> Index:
+    records = [
+        {"id": doc_id, "title": "Phương châm", "body": body} for doc_id, body in bodies.items()
+    ]
+    loaded = load_articles([write_jsonl(tmp_path, records)])
+    assert not loaded.errors and len(loaded.articles) == len(bodies)
+    return Index.build(loaded.articles, embedder)
+
+
+TWINS = {
+    "y2020": "Năm 2020, ngành Nội vụ đặt phương châm hành động mới.",
+    "y2021": "Năm 2021, ngành Nội vụ đặt phương châm hành động mới.",
+}
+
+
+def ranked(retriever: Retriever, question: str, k: int = 5) -> list[tuple[str, float]]:
+    return [(p.doc_id, p.score) for p in retriever.retrieve(question, k)]
+
+
+@pytest.mark.parametrize("year", [2020, 2021])
+def test_the_passage_naming_the_asked_year_ranks_first(tmp_path: Path, year: int) -> None:
+    embedder = DigitBlindEmbedder()
+    index = build(tmp_path, TWINS, embedder)
+    question = f"Phương châm hành động của ngành Nội vụ năm {year} là gì?"
+    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
+    assert plain["y2020"] == pytest.approx(plain["y2021"], abs=1e-6)  # equally similar
+    order = ranked(Retriever(index, embedder, year_bonus=0.08), question)
+    assert order[0][0] == f"y{year}"
+    assert order[0][1] == pytest.approx(plain[f"y{year}"] + 0.08, abs=1e-5)
+    assert order[1][1] == pytest.approx(plain[order[1][0]], abs=1e-5)
+
+
+def test_the_bonus_is_scaled_by_how_directly_the_year_is_named(tmp_path: Path) -> None:
+    bodies = {
+        "alone": "Trong 2020, ngành Nội vụ đặt phương châm hành động mới.",
+        "range": "Trong 2016 – 2020, ngành Nội vụ đặt phương châm hành động mới.",
+        "other": "Trong 2021, ngành Nội vụ đặt phương châm hành động mới.",
+    }
+    embedder = DigitBlindEmbedder()
+    index = build(tmp_path, bodies, embedder)
+    question = "Phương châm hành động của ngành Nội vụ năm 2020?"
+    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
+    order = ranked(Retriever(index, embedder, year_bonus=0.1), question)
+    assert [doc for doc, _ in order] == ["alone", "range", "other"]
+    bonus = {doc: score - plain[doc] for doc, score in order}
+    assert bonus == pytest.approx({"alone": 0.1, "range": 0.05, "other": 0.0}, abs=1e-5)
+
+
+def test_a_year_can_lift_a_slightly_less_similar_passage_into_the_top_k(tmp_path: Path) -> None:
+    bodies = {
+        "y2021": "Năm 2021, ngành Nội vụ đặt phương châm hành động mới.",
+        "y2020": "Năm 2020, ngành Nội vụ đặt phương châm hành động mới cho tỉnh Lạng Sơn.",
+    }
+    embedder = DigitBlindEmbedder()
+    index = build(tmp_path, bodies, embedder)
+    question = "Phương châm hành động mới của ngành Nội vụ năm 2020?"
+    plain = ranked(Retriever(index, embedder, year_bonus=0.0), question, k=1)
+    assert plain[0][0] == "y2021"  # more similar without the year
+    lifted = ranked(Retriever(index, embedder, candidate_pool=20, year_bonus=0.08), question, k=1)
+    assert lifted[0][0] == "y2020"
+    # Re-ranking happens within the candidate pool: a pool of one has nothing to lift.
+    narrow = ranked(Retriever(index, embedder, candidate_pool=1, year_bonus=0.08), question, k=1)
+    assert narrow[0][0] == "y2021"
+
+
+def test_with_the_real_hashing_embedder_the_bonus_is_added_to_the_asked_year(
+    tmp_path: Path,
+) -> None:
+    embedder = HashingEmbedder()
+    folder = tmp_path / "txt"
+    folder.mkdir()
+    for doc_id, body in TWINS.items():
+        (folder / f"{doc_id}.txt").write_text(f"Phương châm\n\n{body}\n", encoding="utf-8")
+    loaded = load_articles([folder])
+    assert len(loaded.articles) == 2, loaded.errors
+    index = Index.build(loaded.articles, embedder)
+    question = "Phương châm năm 2021 là gì?"
+    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
+    boosted = dict(ranked(Retriever(index, embedder, year_bonus=0.08), question))
+    assert boosted["y2021.txt"] - plain["y2021.txt"] == pytest.approx(0.08, abs=1e-5)
+    assert boosted["y2020.txt"] == pytest.approx(plain["y2020.txt"], abs=1e-6)
+
+
+def test_no_year_in_the_question_no_re_ranking(tmp_path: Path) -> None:
+    embedder = DigitBlindEmbedder()
+    index = build(tmp_path, TWINS, embedder)
+    question = "Phương châm hành động của ngành Nội vụ là gì?"
+    plain = ranked(Retriever(index, embedder, year_bonus=0.0), question)
+    boosted = ranked(Retriever(index, embedder, year_bonus=0.08), question)
+    assert dict(boosted) == pytest.approx(dict(plain), abs=1e-6)

@@ -1,0 +1,1 @@
+"""The chat page (Gradio): ``rag serve`` calls ``ui.app.serve``."""
