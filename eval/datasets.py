@@ -17,7 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,3 +298,18 @@ def _add(dataset: Dataset, item: QAItem, line: int | None = None) -> None:
         return
     dataset.ids.add(item.id)
     dataset.items.append(item)
+
+
+def select_items(
+    items: Sequence[QAItem], limit: int | None = None, sample: int | None = None, seed: int = 0
+) -> list[QAItem]:
+    """The questions to evaluate: the first ``limit``, or a seeded random ``sample`` of them.
+
+    A sample spreads a short run over the whole file (the first N questions of a SQuAD file
+    all come from its first articles); the same seed picks the same ids, in file order.
+    """
+    chosen = list(items)
+    if sample is not None and sample < len(chosen):
+        picked = set(random.Random(seed).sample(range(len(chosen)), sample))
+        chosen = [item for i, item in enumerate(chosen) if i in picked]
+    return chosen[:limit] if limit else chosen

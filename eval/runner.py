@@ -22,7 +22,7 @@ from rag.settings import Settings
 from rag.types import Answer, Passage
 
 from .corpus import open_assistant
-from .datasets import QAItem, load_dataset
+from .datasets import QAItem, load_dataset, select_items
 from .metrics import gold_rank, retrieval_depth, score_question
 from .report import RESULTS, build_summary, format_summary, write_outputs
 
@@ -53,6 +53,8 @@ def run_from_cli(
     k: int = 5,
     out: Path | None = None,
     limit: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
     retrieval_only: bool = False,
     corpus_from_dataset: bool = False,
     index_dir: Path | None = None,
@@ -67,7 +69,7 @@ def run_from_cli(
 
     dataset = load_dataset(qa_file)
     _show_problems(dataset.problems)
-    items = dataset.items[:limit] if limit else dataset.items
+    items = select_items(dataset.items, limit, sample, seed)
     assistant, folder = open_assistant(
         settings, dataset, corpus_from_dataset=corpus_from_dataset, index_dir=index_dir,
         progress=tqdm_progress("indexing"),
@@ -78,6 +80,7 @@ def run_from_cli(
         "index": str(folder), "embedder": assistant.embedder.model_id,
         "generator": None if retrieval_only else settings.generator,
         "skipped_input": [str(p) for p in dataset.problems],
+        "selection": {"limit": limit, "sample": sample, "seed": seed},
     }  # fmt: skip
     out_dir = Path(out) if out else DEFAULT_OUT / dataset.name
     run = evaluate(assistant, items, out_dir=out_dir, k=k, retrieval_only=retrieval_only, info=info)

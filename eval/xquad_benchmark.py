@@ -1,6 +1,7 @@
 """XQuAD benchmark: Vietnamese questions and their English originals, one Vietnamese index.
 
-    python -m eval.xquad_benchmark --retrieval-only [--limit N] [--k 5] [--out DIR] [--index DIR]
+    python -m eval.xquad_benchmark [--retrieval-only] [--limit N | --sample N] [--k 5]
+        [--out DIR] [--index DIR]
 
 The 240 Vietnamese paragraphs are indexed once (under the cache, or in --index), then both
 question sets are evaluated against that index, each into its own folder (``DIR/vi``,
@@ -24,7 +25,7 @@ from rag.errors import RagError
 from rag.settings import Settings
 
 from .corpus import open_assistant
-from .datasets import load_dataset
+from .datasets import load_dataset, select_items
 from .report import format_summary
 from .runner import DEFAULT_OUT, evaluate
 from .xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
@@ -47,8 +48,12 @@ def main(argv: list[str] | None = None) -> int:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     vietnamese = load_dataset(args.vi, language="vi")
     english = list(cross_lingual_items(args.vi, args.en))
-    limit = args.limit or None
-    question_sets = {"vi": vietnamese.items[:limit], "en": english[:limit]}
+    # The same questions in both languages: the sample is drawn over the Vietnamese ids.
+    chosen = {i.id for i in select_items(vietnamese.items, args.limit, args.sample, args.seed)}
+    question_sets = {
+        "vi": [i for i in vietnamese.items if i.id in chosen],
+        "en": [i for i in english if i.id in chosen],
+    }
     # One index of the Vietnamese paragraphs serves both question sets.
     assistant, folder = open_assistant(
         settings, vietnamese, corpus_from_dataset=True, index_dir=args.index,
@@ -121,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--limit", type=_positive, help="only the first N questions of each language"
     )
+    parser.add_argument(
+        "--sample", type=_positive, help="a seeded random sample of N questions (same ids in both)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT / "xquad", help="output folder")
     parser.add_argument("--index", type=Path, help="folder for the Vietnamese paragraph index")
     parser.add_argument("--retrieval-only", action="store_true", help="skip answer generation")

@@ -316,6 +316,8 @@ def serve_command(host: str, port: int, index_dir: Path | None) -> None:
 @click.option("--k", "k", type=click.IntRange(1, 100), default=5, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for results (default: eval-out/<name>).")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option("--sample", type=click.IntRange(1), help="A seeded random sample of N questions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answer generation (fast).")
 @click.option("--corpus-from-dataset", is_flag=True, help="Index a SQuAD file's own paragraphs.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
@@ -328,6 +330,7 @@ def eval_command(**options: Any) -> None:
       rag eval eval/devset.jsonl
       rag eval ../shared/data/xquad/xquad.vi.json --corpus-from-dataset --retrieval-only
       rag eval my_questions.csv --out results/ --limit 50
+      rag eval ../shared/data/xquad/xquad.vi.json --corpus-from-dataset --sample 200
     """
     from eval.runner import run_from_cli
 

@@ -6,9 +6,11 @@ An index is a folder::
     vectors.faiss    the FAISS index, one row per chunk
     chunks.jsonl     chunk metadata and text, one line per row of vectors.faiss, same order
     articles.jsonl   the cleaned articles
+    lexical/         BM25 over the same chunks (rag.lexical), rows in the same order
 
-It is written to a temporary sibling folder and renamed into place, so a crash never leaves a
-half-written index, and loading refuses any folder whose parts do not agree.
+The manifest's checksums cover every file, those under ``lexical/`` included. It is written to
+a temporary sibling folder and renamed into place, so a crash never leaves a half-written
+index, and loading refuses any folder whose parts do not agree.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from embeddings.base import Embedder
 from .chunking import Chunk, chunk_articles
 from .documents import Article
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
+from .lexical import LEXICAL_DIR, LexicalIndex
 from .stores.faiss_store import FaissStore
 
 FORMAT = "newsrag-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the lexical index joined the folder
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
@@ -64,15 +67,19 @@ class Index:
         chunks: Sequence[Chunk] = (),
         chunking: ChunkingParams = ChunkingParams(),
         extra: dict[str, Any] | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         if len(store) != len(chunks):
             raise IndexCorruptError(f"{len(store)} vectors for {len(chunks)} chunks")
+        if lexical is not None and len(lexical) != len(chunks):
+            raise IndexCorruptError(f"{len(lexical)} lexical rows for {len(chunks)} chunks")
         self.embedder_id = embedder_id
         self.store = store
         self.articles: dict[str, Article] = {a.doc_id: a for a in articles}
         self.chunks: list[Chunk] = list(chunks)
         self.chunking = chunking
         self.extra: dict[str, Any] = dict(extra or {})  # e.g. what the index was built from
+        self.lexical = lexical if lexical is not None else _build_lexical(self.chunks)
         self._lock = threading.RLock()
 
     @property
@@ -115,10 +122,12 @@ class Index:
         chunks = chunk_articles(articles, self.chunking.max_chars, self.chunking.overlap)
         tick = progress(len(chunks)) if progress else None
         vectors = _embed_chunks(chunks, embedder, tick)  # may fail: nothing changed yet
+        lexical = _build_lexical([*self.chunks, *chunks])  # rebuilt whole: cheap next to embedding
         with self._lock:
             self.store.add(vectors)
             self.chunks.extend(chunks)
             self.articles.update((a.doc_id, a) for a in articles)
+            self.lexical = lexical
         return chunks
 
     def _check_embedder(self, embedder: Embedder) -> None:
@@ -133,6 +142,21 @@ class Index:
         with self._lock:
             positions, scores = self.store.search(query_vector, k)
             return [(self.chunks[p], float(s)) for p, s in zip(positions, scores, strict=True)]
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row positions, cosine similarities) of the ``k`` nearest chunks, best first."""
+        with self._lock:
+            return self.store.search(query_vector, k)
+
+    def lexical_search(self, question: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row positions, BM25 scores) of the ``k`` best lexical matches, best first."""
+        with self._lock:
+            return self.lexical.search(question, k)
+
+    def similarities(self, query_vector: np.ndarray, positions: Sequence[int]) -> np.ndarray:
+        """Cosine similarity of the query to the given rows (for chunks found by BM25 alone)."""
+        with self._lock:
+            return self.store.similarities(query_vector, positions)
 
     # --- saving and loading -----------------------------------------------------------------
 
@@ -154,6 +178,9 @@ class Index:
         self.store.save(folder / VECTORS)
         _write_jsonl(folder / CHUNKS, (asdict(c) for c in self.chunks))
         _write_jsonl(folder / ARTICLES, (asdict(a) for a in self.articles.values()))
+        self.lexical.save(folder / LEXICAL_DIR)
+        lexical_files = sorted(p for p in (folder / LEXICAL_DIR).iterdir() if p.is_file())
+        names = [VECTORS, CHUNKS, ARTICLES, *(f"{LEXICAL_DIR}/{p.name}" for p in lexical_files)]
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -166,7 +193,7 @@ class Index:
             "article_count": len(self.articles),
             "chunking": asdict(self.chunking),
             "extra": self.extra,
-            "files": {name: _file_digest(folder / name) for name in (VECTORS, CHUNKS, ARTICLES)},
+            "files": {name: _file_digest(folder / name) for name in names},
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
 
@@ -181,6 +208,10 @@ class Index:
                 f"index {folder} was built with embedder {recorded!r}, "
                 f"but {embedder_id!r} is configured; rebuild it with `rag index`"
             )
+        if not (folder / LEXICAL_DIR).is_dir():
+            raise IndexCorruptError(
+                f"index {folder} has no lexical index ({LEXICAL_DIR}/); rebuild it with `rag index`"
+            )
         for name, expected in manifest["files"].items():
             path = folder / name
             if not path.is_file():
@@ -191,14 +222,15 @@ class Index:
         store = FaissStore.load(folder / VECTORS, dimension)
         chunks = [Chunk(**row) for row in _read_jsonl(folder / CHUNKS)]
         articles = [Article(**row) for row in _read_jsonl(folder / ARTICLES)]
-        if not len(store) == len(chunks) == manifest["chunk_count"]:
+        lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+        if not len(store) == len(chunks) == len(lexical) == manifest["chunk_count"]:
             raise IndexCorruptError(
                 f"index {folder}: {len(store)} vectors, {len(chunks)} chunks, "
-                f"manifest says {manifest['chunk_count']}"
+                f"{len(lexical)} lexical rows, manifest says {manifest['chunk_count']}"
             )
         return cls(
             recorded, store, articles, chunks, ChunkingParams(**manifest["chunking"]),
-            manifest.get("extra") or {},
+            manifest.get("extra") or {}, lexical,
         )  # fmt: skip
 
 
@@ -215,7 +247,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         version = manifest.get("format_version")
         if version != FORMAT_VERSION:
             raise IndexMismatchError(
-                f"index {folder} has format version {version}; this program reads {FORMAT_VERSION}"
+                f"index {folder} has format version {version}; this program reads "
+                f"{FORMAT_VERSION}: rebuild it with `rag index`"
             )
         manifest["embedder"]["model_id"], int(manifest["embedder"]["dimension"])
         manifest["files"].items()
@@ -227,7 +260,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, progress: Progress | None) -> np.ndarray:
+def _embed_chunks(
+    chunks: Sequence[Chunk], embedder: Embedder, progress: Progress | None
+) -> np.ndarray:
     batches = []
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start : start + EMBED_BATCH]
@@ -237,6 +272,15 @@ def _embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, progress: Progres
     if not batches:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
     return np.concatenate(batches).astype(np.float32)
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 reads of a chunk: its article's title too, as the embedder does."""
+    return f"{chunk.title}\n{chunk.text}"
+
+
+def _build_lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
+    return LexicalIndex.build([lexical_text(c) for c in chunks])
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:

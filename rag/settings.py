@@ -1,6 +1,7 @@
 """One settings object for the whole product, overridable from the environment (prefix ``RAG_``).
 
-Examples: ``RAG_EMBEDDER=/path/to/model``, ``RAG_CACHE_DIR=/data/newsrag``, ``RAG_TOP_K=8``.
+Examples: ``RAG_EMBEDDER=/path/to/model``, ``RAG_CACHE_DIR=/data/newsrag``, ``RAG_TOP_K=8``,
+``RAG_GENERATOR_BACKEND=llama.cpp``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=100)
     candidate_pool: int = Field(default=20, ge=1, le=1000)  # re-ranked for time awareness
     year_bonus: float = Field(default=0.08, ge=0.0, le=1.0)  # for passages naming the asked year
+    # Hybrid retrieval: dense and BM25 rankings merged by reciprocal rank fusion (rag.fusion),
+    # rank r of a ranking earning weight / (fusion_k + r); a weight of 0 turns a side off.
+    # Chosen on benchmarks/bench_retrieval.py (a flat optimum around k 10-20, BM25 0.5). English
+    # questions share almost no words with Vietnamese articles: any BM25 weight hurt them there.
+    fusion_k: float = Field(default=10.0, ge=0.0, le=1000.0)
+    fusion_dense_weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    fusion_lexical_weight: float = Field(default=0.5, ge=0.0, le=10.0)
+    fusion_lexical_weight_en: float = Field(default=0.0, ge=0.0, le=10.0)
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
 
     # Answering: what the generator reads, and when not to answer.
@@ -56,6 +65,9 @@ class Settings(BaseSettings):
 
     # Generation.
     generator: str = "qwen2.5-coder-1.5b-instruct"
+    # What runs it: transformers (the bf16 copy; default) or llama.cpp (the GGUF itself, about
+    # 3x faster on a CPU; needs the `llamacpp` extra: `make llamacpp`).
+    generator_backend: Literal["transformers", "llama.cpp"] = "transformers"
     max_new_tokens: int = Field(default=320, ge=8, le=4096)
     generation_timeout_s: float = Field(default=180.0, gt=0)
 

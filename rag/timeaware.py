@@ -8,6 +8,7 @@ a range ("giai đoạn 2016 – 2020") counts for less than one named on its own
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .text import normalize
 
@@ -39,3 +40,37 @@ def year_match(asked: set[int], text: str) -> float:
         return 0.0
     mentions = year_mentions(text)
     return max((mentions.get(year, 0.0) for year in asked), default=0.0)
+
+
+def article_years(title: str, text: str, date: str | None = None) -> dict[int, float]:
+    """The years an article is about, each weighted 0..1: its event years, read from its text.
+
+    A year in the title weighs as ``year_mentions`` says; a year of the text weighs by how often
+    it is named relative to the article's most-named year (times its ``year_mentions`` weight,
+    so a range end counts half). The publication date counts only when the text names no year
+    at all, and then half: dates in this collection can be wrong, and a review published in
+    January is about the year before.
+    """
+    weights = year_mentions(title)
+    counts = Counter(int(year) for year in _YEAR.findall(normalize(text)))
+    most = max(counts.values(), default=0)
+    strength = year_mentions(text)
+    for year, count in counts.items():
+        weights[year] = max(weights.get(year, 0.0), strength[year] * count / most)
+    if not weights and date and (published := _YEAR.match(date)):
+        weights[int(published.group(1))] = 0.5
+    return weights
+
+
+def year_relevance(
+    asked: set[int], passage_text: str, about: dict[int, float], article_share: float = 0.5
+) -> float:
+    """How strongly a passage answers for the asked years, 0..1: its own text first, then the
+    years its article is about (``article_years``), those counting ``article_share`` as much.
+
+    A passage of the review of 2020 that does not repeat "2020" itself still belongs to 2020.
+    """
+    if not asked:
+        return 0.0
+    from_article = max((about.get(year, 0.0) for year in asked), default=0.0)
+    return max(year_match(asked, passage_text), article_share * from_article)

@@ -1,13 +1,13 @@
-"""From a setting (catalogue name, local folder, or hub id) to a ready ``Generator``."""
+"""From the settings (model: catalogue name, local path or hub id; backend) to a ``Generator``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from embeddings.catalogue import CATALOGUE
-from embeddings.provisioning import check_complete, model_dir
+from embeddings.catalogue import CATALOGUE, ModelSpec
+from embeddings.provisioning import check_complete, has_source, model_dir, source_file
 
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..settings import Settings
 from .base import Generator
 from .conversion import CONVERTED
@@ -15,21 +15,64 @@ from .fake import FakeGenerator
 
 
 def make_generator(settings: Settings) -> Generator:
-    """The generator the settings name; ``fake`` gives the deterministic extractive one."""
+    """The generator the settings name; ``fake`` gives the deterministic extractive one.
+
+    ``generator_backend`` picks what runs a real model: transformers (the default) or llama.cpp.
+    """
     name = settings.generator
     if name == "fake":
         return FakeGenerator()
+    if settings.generator_backend == "llama.cpp":
+        return _llamacpp(name, settings)
     from .transformers_generator import TransformersGenerator
 
     spec = CATALOGUE.get(name)
     if spec is not None:
-        folder = model_dir(spec, settings.resolved_models_dir)
-        try:
-            check_complete(folder)
-        except ModelError as error:
-            raise ModelError(f"{error}. Run `rag models fetch {name}` first.") from error
+        folder = _provisioned(spec, settings)
         return TransformersGenerator(str(folder / CONVERTED), model_id=name)
     path = Path(name).expanduser()
     if path.exists():
         return TransformersGenerator(str(path.resolve()))
     return TransformersGenerator(name)
+
+
+def _provisioned(spec: ModelSpec, settings: Settings) -> Path:
+    folder = model_dir(spec, settings.resolved_models_dir)
+    try:
+        check_complete(folder)
+    except ModelError as error:
+        raise ModelError(f"{error}. Run `rag models fetch {spec.name}` first.") from error
+    return folder
+
+
+def _llamacpp(name: str, settings: Settings) -> Generator:
+    from .llamacpp_generator import LlamaCppGenerator
+
+    spec = CATALOGUE.get(name)
+    if spec is not None:
+        _provisioned(spec, settings)
+        gguf = source_file(spec, settings.resolved_models_dir)
+        if gguf is None:
+            raise ConfigError(f"generator {name!r} has no GGUF file for the llama.cpp backend")
+        if not has_source(spec, settings.resolved_models_dir):
+            raise ModelError(
+                f"{name}: {gguf} is missing (fetched by an earlier version, which kept only the "
+                f"converted copy); the llama.cpp backend needs it. "
+                f"Run `rag models fetch {name}` to fetch it again."
+            )
+        return LlamaCppGenerator(str(gguf), model_id=name)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        found = sorted(path.glob("*.gguf"))
+        if len(found) != 1:
+            raise ConfigError(
+                f"generator folder {str(path)!r} holds {len(found)} .gguf files; "
+                "the llama.cpp backend needs exactly one (or name the file)"
+            )
+        path = found[0]
+    if path.is_file():
+        return LlamaCppGenerator(str(path.resolve()))
+    raise ConfigError(
+        f"generator {name!r} is neither a catalogue model (`rag models list`) nor a local .gguf "
+        "file or folder; the llama.cpp backend reads GGUF files only"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
@@ -47,6 +48,14 @@ class FaissStore:
         scores, positions = self._index.search(query, k)
         keep = positions[0] >= 0
         return positions[0][keep].astype(np.int64), scores[0][keep]
+
+    def similarities(self, query: np.ndarray, positions: Sequence[int]) -> np.ndarray:
+        """Inner product of the query with the given rows (rows found by another search)."""
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+        if not len(positions):
+            return np.zeros(0, dtype=np.float32)
+        rows = np.stack([self._index.reconstruct(int(p)) for p in positions])
+        return (rows @ query).astype(np.float32)
 
     def vectors(self) -> np.ndarray:
         """All stored vectors (used to copy the store when adding articles)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval import DEVSET
-from eval.datasets import DatasetError, load_dataset
+from eval.datasets import DatasetError, QAItem, load_dataset, select_items
 from eval.metrics import contains_answer, key_match
 from rag.documents import load_articles
 from rag.settings import BUNDLED_ARTICLES
@@ -251,3 +251,15 @@ def test_devset_sources_are_bundled_articles_that_hold_the_answers() -> None:
 def test_devset_covers_every_bundled_article() -> None:
     sources = {i.source for i in load_dataset(DEVSET).items if i.source}
     assert sources == {p.name for p in BUNDLED_ARTICLES.glob("*.txt")}
+
+
+def test_select_items_takes_a_seeded_sample_in_file_order() -> None:
+    items = [QAItem(id=str(n), question=f"q{n}") for n in range(50)]
+    first = select_items(items, sample=10, seed=3)
+    assert len(first) == 10 and len({i.id for i in first}) == 10
+    assert [int(i.id) for i in first] == sorted(int(i.id) for i in first)  # file order
+    assert select_items(items, sample=10, seed=3) == first  # reproducible
+    assert select_items(items, sample=10, seed=4) != first
+    assert select_items(items, limit=5) == items[:5]
+    assert select_items(items, sample=100) == items  # more than there are: all of them
+    assert select_items(items, sample=10, seed=3, limit=3) == first[:3]

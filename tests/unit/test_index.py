@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from rag.index import (
     Index,
     read_manifest,
 )
+from rag.lexical import LEXICAL_DIR
+from rag.pipeline import _default_index
+from rag.settings import Settings
 from rag.stores.faiss_store import FaissStore
 
 
@@ -126,8 +130,9 @@ def test_index_refuses_vectors_and_chunks_that_disagree(index: Index) -> None:
 # --- saving and loading --------------------------------------------------------------------------
 
 
-def test_save_writes_the_four_files(saved: Path) -> None:
-    assert sorted(p.name for p in saved.iterdir()) == sorted([MANIFEST, VECTORS, CHUNKS, ARTICLES])
+def test_save_writes_the_four_files_and_the_lexical_folder(saved: Path) -> None:
+    names = sorted(p.name for p in saved.iterdir())
+    assert names == sorted([MANIFEST, VECTORS, CHUNKS, ARTICLES, LEXICAL_DIR])
 
 
 def test_round_trip_keeps_chunks_articles_and_results(
@@ -154,14 +159,15 @@ def test_load_without_embedder_id_and_extra_round_trips(index: Index, tmp_path: 
 def test_manifest_content(index: Index, saved: Path) -> None:
     manifest = read_manifest(saved)
     assert manifest["format"] == "newsrag-index"
-    assert manifest["format_version"] == FORMAT_VERSION == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 2
     assert manifest["embedder"] == {"model_id": "fake-hashing-256", "dimension": 256}
     assert manifest["chunk_count"] == len(index)
     assert manifest["article_count"] == 5
     assert manifest["chunking"] == {"max_chars": 700, "overlap": 1}
     assert manifest["faiss_version"] == faiss.__version__
     assert manifest["metric"] == "inner_product"
-    assert set(manifest["files"]) == {VECTORS, CHUNKS, ARTICLES}
+    lexical = {f"{LEXICAL_DIR}/{p.name}" for p in (saved / LEXICAL_DIR).iterdir()}
+    assert lexical and set(manifest["files"]) == {VECTORS, CHUNKS, ARTICLES} | lexical
     for name, entry in manifest["files"].items():
         data = (saved / name).read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
@@ -275,7 +281,7 @@ def test_save_over_an_existing_index_replaces_it(
 def test_failed_save_leaves_the_old_index_and_no_temp_folder(
     index: Index, saved: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = {p.name: p.read_bytes() for p in saved.iterdir()}
+    before = {p.relative_to(saved): p.read_bytes() for p in saved.rglob("*") if p.is_file()}
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
@@ -283,7 +289,7 @@ def test_failed_save_leaves_the_old_index_and_no_temp_folder(
     monkeypatch.setattr("rag.index._write_jsonl", broken)
     with pytest.raises(OSError, match="disk full"):
         index.save(saved)
-    assert {p.name: p.read_bytes() for p in saved.iterdir()} == before
+    assert {p.relative_to(saved): p.read_bytes() for p in saved.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in saved.parent.iterdir()) == ["idx"]
 
 
@@ -370,3 +376,31 @@ def test_faiss_store_unreadable_file_is_corrupt(tmp_path: Path) -> None:
     path.write_bytes(b"not a faiss index")
     with pytest.raises(IndexCorruptError):
         FaissStore.load(path, 4)
+
+
+# --- format 2: the lexical index -----------------------------------------------------------------
+
+
+def test_an_index_of_format_1_asks_to_be_rebuilt(saved: Path) -> None:
+    edit_manifest(saved, lambda m: m.update(format_version=1))
+    with pytest.raises(IndexMismatchError, match=r"format version 1.*rebuild it with `rag index`"):
+        Index.load(saved)
+
+
+def test_the_default_index_of_format_1_is_rebuilt(
+    settings: Settings, fake_embedder: HashingEmbedder
+) -> None:
+    first = _default_index(settings, fake_embedder, None)
+    folder = settings.resolved_index_dir
+    shutil.rmtree(folder / LEXICAL_DIR)  # what a format-1 folder looks like
+    edit_manifest(folder, lambda m: m.update(format_version=1))
+    rebuilt = _default_index(settings, fake_embedder, None)
+    assert read_manifest(folder)["format_version"] == FORMAT_VERSION
+    assert (folder / LEXICAL_DIR).is_dir() and rebuilt.chunks == first.chunks
+
+
+def test_dense_search_and_similarities_agree(index: Index, fake_embedder: HashingEmbedder) -> None:
+    query = fake_embedder.embed_query("Phương châm hành động năm 2023")
+    positions, cosines = index.dense_search(query, 5)
+    assert np.allclose(index.similarities(query, positions.tolist()), cosines, atol=1e-5)
+    assert index.similarities(query, []).size == 0

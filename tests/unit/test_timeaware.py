@@ -13,8 +13,14 @@ import pytest
 from embeddings.fake import HashingEmbedder
 from rag.documents import load_articles
 from rag.index import Index
-from rag.retrieval import Retriever
-from rag.timeaware import question_years, year_match, year_mentions
+from rag.retrieval import FusionParams, Retriever
+from rag.timeaware import (
+    article_years,
+    question_years,
+    year_match,
+    year_mentions,
+    year_relevance,
+)
 
 # --- year_mentions --------------------------------------------------------------------------------
 
@@ -192,3 +198,100 @@ def test_no_year_in_the_question_no_re_ranking(tmp_path: Path) -> None:
     plain = ranked(Retriever(index, embedder, year_bonus=0.0), question)
     boosted = ranked(Retriever(index, embedder, year_bonus=0.08), question)
     assert dict(boosted) == pytest.approx(dict(plain), abs=1e-6)
+
+
+# --- article event years --------------------------------------------------------------------------
+
+
+def test_article_years_weigh_title_years_and_the_most_named_years() -> None:
+    title = "Bộ Nội vụ triển khai công tác năm 2022"
+    text = "Năm 2021, ngành đạt kết quả. Trong năm 2021 và 2021... Mục tiêu đến 2030."
+    assert article_years(title, text) == pytest.approx({2022: 1.0, 2021: 1.0, 2030: 1 / 3})
+
+
+def test_article_years_count_range_ends_half() -> None:
+    title = "Tổng kết giai đoạn 2016 – 2020"
+    assert article_years(title, "Giai đoạn 2016 – 2020 đã qua.") == {2016: 0.5, 2020: 0.5}
+
+
+def test_the_publication_date_counts_only_when_the_text_names_no_year() -> None:
+    # Published in 2022, but about 2020: the text wins over the (wrong) date.
+    assert article_years("Sở Nội vụ triển khai nhiệm vụ năm 2020", "…", "2022-07-02") == {2020: 1.0}
+    assert article_years("Hội nghị", "Không nêu năm nào.", "2022-07-02") == {2022: 0.5}
+    assert article_years("Hội nghị", "Không nêu năm nào.", None) == {}
+
+
+def test_vietnamese_thousands_are_not_article_years() -> None:
+    assert article_years("Biên chế", "Có 2.020 người và 247.344 biên chế.") == {}
+
+
+def test_year_relevance_takes_the_passage_first_then_half_the_article() -> None:
+    about = {2020: 1.0, 2019: 0.5}
+    assert year_relevance({2020}, "Năm 2020, phương châm là ...", about) == 1.0
+    assert year_relevance({2020}, "Phương châm là ...", about) == 0.5  # from its article
+    assert year_relevance({2019}, "Phương châm là ...", about) == 0.25
+    assert year_relevance({2021}, "Phương châm là ...", about) == 0.0
+    assert year_relevance(set(), "Năm 2020", about) == 0.0
+    assert year_relevance({2020}, "Phương châm là ...", about, article_share=0.0) == 0.0
+
+
+def test_a_passage_of_an_article_about_the_asked_year_gets_half_the_bonus(tmp_path: Path) -> None:
+    """The passage itself names no year; its article's title says what year it is about."""
+    embedder = DigitBlindEmbedder()
+    records = [
+        {"id": "about2020", "title": "Hội nghị triển khai nhiệm vụ năm 2020",
+         "body": "Ngành Nội vụ đặt phương châm hành động mới."},
+        {"id": "about2021", "title": "Hội nghị triển khai nhiệm vụ năm 2021",
+         "body": "Ngành Nội vụ đặt phương châm hành động mới."},
+    ]  # fmt: skip
+    loaded = load_articles([write_jsonl(tmp_path, records)])
+    index = Index.build(loaded.articles, embedder)
+    question = "Phương châm hành động của ngành Nội vụ năm 2021?"
+    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
+    order = ranked(Retriever(index, embedder, year_bonus=0.08), question)
+    assert order[0][0] == "about2021"
+    assert order[0][1] - plain["about2021"] == pytest.approx(0.04, abs=1e-5)
+    assert dict(order)["about2020"] == pytest.approx(plain["about2020"], abs=1e-6)
+
+
+# --- the fused order and the dense score ----------------------------------------------------------
+
+
+def test_bm25_finds_an_exact_number_the_dense_side_cannot_see(tmp_path: Path) -> None:
+    """The digit-blind embedder finds the three passages equally similar; BM25 sees 247.344.
+    The score stays the dense cosine, so the evidence gate keeps its meaning."""
+    embedder = DigitBlindEmbedder()
+    bodies = {
+        "a": "Số đại biểu là 120.500 người.",
+        "b": "Số đại biểu là 247.344 người.",
+        "c": "Số đại biểu là 98.000 người.",
+    }
+    index = build(tmp_path, bodies, embedder)
+    question = "Biên chế 247.344?"
+    dense_only = FusionParams(lexical_weight=0.0, lexical_weight_en=0.0)
+    plain = ranked(Retriever(index, embedder, year_bonus=0.0, fusion=dense_only), question)
+    hybrid = ranked(Retriever(index, embedder, year_bonus=0.0), question)
+    assert hybrid[0][0] == "b"
+    assert dict(hybrid) == pytest.approx(dict(plain), abs=1e-6)  # same cosines, new order
+
+
+def test_passages_found_by_bm25_alone_get_their_dense_cosine(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    bodies = {f"d{n}": f"Văn bản số {n} về chủ đề khác hẳn." for n in range(6)}
+    bodies["target"] = "Ông Trần Lưu Quang chủ trì hội nghị."
+    index = build(tmp_path, bodies, embedder)
+    question = "Trần Lưu Quang"
+    retriever = Retriever(index, embedder, candidate_pool=1, year_bonus=0.0)
+    query = embedder.embed_query(question)
+    for passage in retriever.retrieve(question, 3):
+        position = next(i for i, c in enumerate(index.chunks) if c.doc_id == passage.doc_id)
+        assert passage.score == pytest.approx(float(index.similarities(query, [position])[0]))
+
+
+def test_english_questions_weigh_bm25_less(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    index = build(tmp_path, TWINS, embedder)
+    fusion = FusionParams(lexical_weight=1.0, lexical_weight_en=0.0)
+    retriever = Retriever(index, embedder, fusion=fusion)
+    assert retriever._lexical_weight("What was the motto in 2020?") == 0.0
+    assert retriever._lexical_weight("Phương châm năm 2020 là gì?") == 1.0

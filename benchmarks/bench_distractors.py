@@ -1,0 +1,149 @@
+"""Do answers about the seed articles stay right among thousands of unrelated news articles?
+
+    python benchmarks/bench_distractors.py [--news 12653] [--answers 20] [--seed 0]
+
+Indexes the five seed articles alone, and together with ``--news`` articles drawn (seeded)
+from ../shared/data/news (VietNews sample and Dân trí 2020-2021; read in place, never copied),
+then evaluates the development set (eval/devset.jsonl) on both: retrieval over every question,
+and full answers over a seeded sample of ``--answers`` of them. Prints one table: the same
+questions, the same models, only the collection differs. The distractor index is kept under the
+cache (``indexes/distractors-<n>-<seed>``) so a second run only evaluates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from eval import DEVSET
+from eval.datasets import load_dataset, select_items
+from eval.runner import evaluate
+from rag.cli import tqdm_progress
+from rag.index import MANIFEST, ChunkingParams
+from rag.pipeline import Assistant, build_index
+from rag.settings import PROJECT_ROOT, Settings
+
+NEWS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "news"
+HEADLINE = ("hit@1", "hit@5", "mrr@10", "correct", "abstain_precision", "abstain_recall")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--news", type=int, default=12_653, help="distractor articles (default: all)"
+    )
+    parser.add_argument(
+        "--answers", type=int, default=20, help="dev-set questions answered in full"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("eval-out/distractors"))
+    args = parser.parse_args()
+
+    settings = Settings()
+    dataset = load_dataset(DEVSET)
+    answered = select_items(dataset.items, sample=args.answers, seed=args.seed)
+    seeds_only = Assistant.load(settings=settings)
+    crowded = Assistant.load(
+        _distractor_index(settings, seeds_only, args.news, args.seed), settings,
+        embedder=seeds_only.embedder, generator=seeds_only.generator,
+    )  # fmt: skip
+    rows = {}
+    for name, assistant in (("seed articles only", seeds_only), ("with distractors", crowded)):
+        out = args.out / name.replace(" ", "-")
+        retrieval = evaluate(
+            assistant, dataset.items, out_dir=out / "retrieval", retrieval_only=True
+        )
+        answers = evaluate(assistant, answered, out_dir=out / "answers") if args.answers else None
+        rows[name] = _row(assistant, retrieval.summary, answers.summary if answers else None)
+    print(_table(rows, len(dataset.items), len(answered)))
+
+
+def _distractor_index(settings: Settings, seeds: Assistant, count: int, seed: int) -> Path:
+    folder = (
+        settings.cache_dir
+        / "indexes"
+        / f"distractors-{count}-{seed}-{seeds.embedder.model_id.replace('/', '-')}"
+    )
+    if (folder / MANIFEST).exists():
+        return folder
+    records = _sample_news(count, seed)
+    chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
+    with tempfile.TemporaryDirectory(prefix="newsrag-distractors-") as staging:
+        news = Path(staging) / "news.jsonl"
+        news.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+        )
+        started = time.perf_counter()
+        index, loaded = build_index(
+            [settings.articles_dir, news], seeds.embedder, chunking, tqdm_progress("indexing")
+        )
+        seconds = time.perf_counter() - started
+    index.save(folder)
+    print(f"indexed {len(index.articles)} articles ({len(loaded.errors)} skipped), "
+          f"{len(index)} passages in {seconds / 60:.1f} min", file=sys.stderr)  # fmt: skip
+    return folder
+
+
+def _sample_news(count: int, seed: int) -> list[dict[str, Any]]:
+    """``count`` records from both news files, drawn with one seed, as loader-ready JSONL."""
+    records = []
+    for path in sorted(NEWS_DIR.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:  # line by line: some bodies hold U+2028
+                record = json.loads(line)
+                source = path.name.split("_")[0]  # ids of the two files may collide
+                records.append({
+                    "id": f"{source}-{record['id']}", "title": record.get("title") or "",
+                    "body": record.get("body") or "", "date": record.get("date"),
+                })  # fmt: skip
+    random.Random(seed).shuffle(records)
+    return records[:count]
+
+
+def _row(
+    assistant: Assistant, retrieval: dict[str, Any], answers: dict[str, Any] | None
+) -> dict[str, Any]:
+    metrics = retrieval["overall"]["metrics"]
+    row = {name: metrics[name]["mean"] for name in HEADLINE[:3] if name in metrics}
+    row["passages"] = len(assistant.index)
+    row["retrieve_p50_ms"] = retrieval["overall"]["latency"]["retrieve"]["p50"] * 1000
+    if answers:
+        overall = answers["overall"]
+        row["correct"] = overall["metrics"]["correct"]["mean"]
+        abstention = overall["abstention"] or {}
+        row["abstain_precision"] = abstention.get("precision")
+        row["abstain_recall"] = abstention.get("recall")
+        row["answer_p50_s"] = answers["overall"]["latency"]["total"]["p50"]
+    return row
+
+
+def _table(rows: dict[str, dict[str, Any]], questions: int, answered: int) -> str:
+    columns = ["passages", *HEADLINE, "retrieve_p50_ms", "answer_p50_s"]
+    lines = [
+        f"Dev set: retrieval over {questions} questions, full answers over {answered}.",
+        "| collection | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for name, row in rows.items():
+        cells = [_cell(row.get(c)) for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    main()
