@@ -26,7 +26,9 @@ def holds(text: str, key: str) -> bool:
 
 def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).with_name("answers20.jsonl"))
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     assistant = Assistant.load()
     started = time.perf_counter()
     assistant.warm_up()

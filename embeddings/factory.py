@@ -34,7 +34,9 @@ def resolve_model_path(name: str, models_dir: Path) -> tuple[str, str]:
     return name, name
 
 
-def make_embedder(name: str, models_dir: Path, dtype: str = "bfloat16", batch_size: int = 8) -> Embedder:
+def make_embedder(
+    name: str, models_dir: Path, dtype: str = "bfloat16", batch_size: int = 8
+) -> Embedder:
     """The embedder a setting names. ``fake`` (or ``fake-<dim>``) gives the hashing embedder."""
     if name == "fake" or name.startswith("fake-"):
         dimension = int(name.rsplit("-", 1)[1]) if name.count("-") and name[5:].isdigit() else 256

@@ -41,7 +41,9 @@ class HashingEmbedder:
     ) -> np.ndarray:
         self.calls += 1
         titles = titles or [None] * len(texts)
-        rows = [self._vector(f"{title or ''} {text}") for text, title in zip(texts, titles, strict=True)]
+        rows = [
+            self._vector(f"{title or ''} {text}") for text, title in zip(texts, titles, strict=True)
+        ]
         return l2_normalise(np.stack(rows)) if rows else np.zeros((0, self._dimension), np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -55,7 +57,7 @@ class HashingEmbedder:
             self._add(vector, f"w:{word}", 1.0)
             padded = f"#{word}#"
             for i in range(len(padded) - 2):
-                self._add(vector, f"c:{padded[i:i + 3]}", 0.5)
+                self._add(vector, f"c:{padded[i : i + 3]}", 0.5)
         if not words:
             self._add(vector, "empty", 1.0)
         return vector

@@ -39,7 +39,10 @@ class SentenceTransformersEmbedder:
     @property
     def dimension(self) -> int:
         model = self._loaded()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         dimension = getter()
         if not dimension:
             raise ModelError(f"{self._model_id}: model does not report its embedding dimension")
@@ -102,4 +105,6 @@ class SentenceTransformersEmbedder:
                 local_files_only=True,
             )
         except Exception as error:  # the library raises many kinds; all mean "cannot load"
-            raise ModelError(f"cannot load embedding model {self._model_path!r}: {error}") from error
+            raise ModelError(
+                f"cannot load embedding model {self._model_path!r}: {error}"
+            ) from error

@@ -82,9 +82,7 @@ def chunk_articles(articles: Iterable[Article], max_chars: int, overlap: int) ->
     return [c for a in articles for c in chunk_article(a, max_chars, overlap)]
 
 
-def _pack(
-    pieces: list[tuple[int, int]], max_chars: int, overlap: int
-) -> Iterator[tuple[int, int]]:
+def _pack(pieces: list[tuple[int, int]], max_chars: int, overlap: int) -> Iterator[tuple[int, int]]:
     first = 0
     while first < len(pieces):
         last = first
@@ -107,7 +105,10 @@ def _fit(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, in
     for separator in (";", ","):
         cut = text.rfind(separator, start, start + max_chars)
         if cut > start + max_chars // 3:
-            return [_trimmed(text, start, cut + 1), *_fit(text, _trimmed(text, cut + 1, end), max_chars)]
+            return [
+                _trimmed(text, start, cut + 1),
+                *_fit(text, _trimmed(text, cut + 1, end), max_chars),
+            ]
     cut = text.rfind(" ", start, start + max_chars)
     cut = cut if cut > start else start + max_chars
     return [_trimmed(text, start, cut), *_fit(text, _trimmed(text, cut, end), max_chars)]

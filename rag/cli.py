@@ -82,11 +82,17 @@ def cli(verbose: bool) -> None:
 
 @cli.command("index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="Index folder (default: the default index).")
-@click.option("--if-needed", is_flag=True, help="Default index only: build it only if missing or stale.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Index folder (default: the default index)."
+)
+@click.option(
+    "--if-needed", is_flag=True, help="Default index only: build it only if missing or stale."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @friendly_errors
-def index_command(paths: tuple[Path, ...], out: Path | None, if_needed: bool, as_json: bool) -> None:
+def index_command(
+    paths: tuple[Path, ...], out: Path | None, if_needed: bool, as_json: bool
+) -> None:
     """Index articles (.txt, .jsonl, .jsonl.gz files or folders of them).
 
     \b
@@ -168,7 +174,10 @@ def search_command(question: str, k: int | None, index_dir: Path | None, as_json
         return
     for rank, passage in enumerate(passages, start=1):
         click.secho(f"[{rank}] {passage.title}", bold=True)
-        click.secho(f"    {passage.doc_id} · {passage.date or 'undated'} · score {passage.score:.3f}", dim=True)
+        click.secho(
+            f"    {passage.doc_id} · {passage.date or 'undated'} · score {passage.score:.3f}",
+            dim=True,
+        )
         click.echo(_indent(passage.text))
         click.echo()
     click.secho(f"{len(passages)} passages in {seconds * 1000:.0f} ms", dim=True, err=True)
@@ -187,7 +196,9 @@ def _indent(text: str, width: int = 100) -> str:
 @click.argument("question")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
 @click.option("--stream", "stream", is_flag=True, help="Print the answer as it is written.")
-@click.option("--json", "as_json", is_flag=True, help="Print question, answer, citations, timings as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print question, answer, citations, timings as JSON."
+)
 @friendly_errors
 def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bool) -> None:
     """Answer QUESTION from the articles, with the passages it cites.
@@ -243,7 +254,9 @@ def print_answer(answer: Any, show_text: bool = True) -> None:
     if show_text:
         click.secho(answer.text, fg="yellow" if answer.abstained else None)
     for n, passage in enumerate(answer.citations, start=1):
-        click.secho(f"\n[{n}] {passage.title} · {passage.date or 'undated'} · {passage.doc_id}", bold=True)
+        click.secho(
+            f"\n[{n}] {passage.title} · {passage.date or 'undated'} · {passage.doc_id}", bold=True
+        )
         click.echo(_indent(passage.text))
     click.secho(
         f"\n{answer.timings.get('total', 0):.1f} s "
@@ -314,7 +327,9 @@ def serve_command(host: str, port: int, index_dir: Path | None) -> None:
 @cli.command("eval")
 @click.argument("qa_file", type=click.Path(path_type=Path))
 @click.option("--k", "k", type=click.IntRange(1, 100), default=5, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Folder for results (default: eval-out/<name>).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Folder for results (default: eval-out/<name>)."
+)
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
 @click.option("--sample", type=click.IntRange(1), help="A seeded random sample of N questions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")

@@ -36,7 +36,9 @@ def select_context(pool: list[Passage], index: Index, settings: Settings) -> lis
     return chosen
 
 
-def _merge_into(chosen: list[Passage], passage: Passage, index: Index) -> tuple[int, Passage] | None:
+def _merge_into(
+    chosen: list[Passage], passage: Passage, index: Index
+) -> tuple[int, Passage] | None:
     """If ``passage`` overlaps or touches one already chosen from its article, the union."""
     for position, other in enumerate(chosen):
         union = _union(other, passage, index)

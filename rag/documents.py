@@ -235,9 +235,13 @@ def _take_byline(blocks: list[str]) -> tuple[str | None, list[str]]:
     if end > 1:
         last = blocks[end - 1]
         words = last.replace("-", " ").split()
-        if len(last) <= 60 and len(words) <= 8 and not _SENTENCE_END.search(last.rstrip(".")):
-            if all(w[:1].isupper() for w in words):
-                return last, blocks[: end - 1]
+        short = len(last) <= 60 and len(words) <= 8
+        if (
+            short
+            and not _SENTENCE_END.search(last.rstrip("."))
+            and all(w[:1].isupper() for w in words)
+        ):
+            return last, blocks[: end - 1]
     return None, blocks[:end]
 
 

@@ -42,7 +42,9 @@ def unsupported_figures(answer: str, question: str, passages: list[Passage]) -> 
 
     Compared as bare digit strings, so 247.344 (Vietnamese) and 247,344 (English) agree.
     """
-    known = {_bare(n) for text in [question, *(p.text for p in passages)] for n in _DIGITS.findall(text)}
+    known = {
+        _bare(n) for text in [question, *(p.text for p in passages)] for n in _DIGITS.findall(text)
+    }
     # Citation markers are not figures; anything else that is a number must be found somewhere.
     stated = _DIGITS.findall(_CITATIONS.sub(" ", answer))
     return [n for n in stated if _bare(n) not in known]

@@ -98,7 +98,9 @@ class Assistant:
         """
         fixed = sorted(set(overrides) & _MODEL_SETTINGS)
         if fixed:
-            raise RagError(f"{', '.join(fixed)} cannot be changed per request; load another Assistant")
+            raise RagError(
+                f"{', '.join(fixed)} cannot be changed per request; load another Assistant"
+            )
         # Validated, so a request gets the same bounds as the environment does.
         settings = Settings.model_validate({**self.settings.model_dump(), **overrides})
         return Assistant(self.index, self.embedder, settings, self.generator)
@@ -127,9 +129,7 @@ class Assistant:
                 return item
         raise RagError("the answer stream ended without an answer")  # pragma: no cover
 
-    def stream(
-        self, question: str, history: Sequence[Any] | None = None
-    ) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text in pieces as it is written, then the finished ``Answer``.
 
         The pieces are the model's raw words; the ``Answer`` holds the checked text (invalid
@@ -148,8 +148,7 @@ class Assistant:
             return
         messages = build_messages(searched, context, language)
         pieces: list[str] = []
-        for visible in _hold_back_marker(self._generate(messages, pieces)):
-            yield visible
+        yield from _hold_back_marker(self._generate(messages, pieces))
         clock.lap("generate")
         yield self._finish(question, searched, language, "".join(pieces), context, clock)
 
@@ -223,7 +222,9 @@ def check_question(question: object, limit: int) -> str:
     if not isinstance(question, str) or not question.strip():
         raise QuestionError("the question is empty")
     if len(question) > limit:
-        raise QuestionError(f"the question is {len(question):,} characters long; the limit is {limit:,}")
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {limit:,}"
+        )
     return question.strip()
 
 
@@ -276,7 +277,9 @@ def build_index(
     return Index.build(loaded.articles, embedder, chunking, progress), loaded
 
 
-def _default_index(settings: Settings, embedder: Embedder, progress: ProgressFactory | None) -> Index:
+def _default_index(
+    settings: Settings, embedder: Embedder, progress: ProgressFactory | None
+) -> Index:
     folder = settings.resolved_index_dir
     chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
     fingerprint = sources_fingerprint(settings.articles_dir, embedder.model_id, chunking)
@@ -300,7 +303,9 @@ def sources_fingerprint(folder: Path, embedder_id: str, chunking: ChunkingParams
     """Changes whenever an article file, the embedder or the chunking changes."""
     digest = hashlib.sha256(f"{embedder_id}|{chunking}".encode())
     if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.name.lower().endswith(SUPPORTED_SUFFIXES)):
+        for path in sorted(
+            p for p in folder.rglob("*") if p.name.lower().endswith(SUPPORTED_SUFFIXES)
+        ):
             digest.update(str(path.relative_to(folder)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

@@ -71,7 +71,9 @@ class TransformersGenerator:
                 cancelled.set()
                 worker.join()
         if failure:
-            raise GenerationError(f"{self._model_id}: generation failed: {failure[0]}") from failure[0]
+            raise GenerationError(
+                f"{self._model_id}: generation failed: {failure[0]}"
+            ) from failure[0]
         if deadline is not None and time.monotonic() > deadline:
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
 

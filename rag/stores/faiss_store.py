@@ -18,7 +18,9 @@ class FaissStore:
     def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
         self._index = index if index is not None else faiss.IndexFlatIP(dimension)
         if self._index.d != dimension:
-            raise IndexMismatchError(f"FAISS index has dimension {self._index.d}, expected {dimension}")
+            raise IndexMismatchError(
+                f"FAISS index has dimension {self._index.d}, expected {dimension}"
+            )
 
     @property
     def dimension(self) -> int:
@@ -31,7 +33,8 @@ class FaissStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise IndexMismatchError(
-                f"vectors of shape {vectors.shape} do not fit an index of dimension {self.dimension}"
+                f"vectors of shape {vectors.shape} do not fit an index of dimension "
+                f"{self.dimension}"
             )
         if len(vectors):
             self._index.add(vectors)
@@ -59,7 +62,11 @@ class FaissStore:
 
     def vectors(self) -> np.ndarray:
         """All stored vectors (used to copy the store when adding articles)."""
-        return self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dimension), np.float32)
+        return (
+            self._index.reconstruct_n(0, len(self))
+            if len(self)
+            else np.zeros((0, self.dimension), np.float32)
+        )
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))

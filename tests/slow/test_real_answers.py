@@ -9,7 +9,10 @@ from rag.text import normalize
 
 pytestmark = pytest.mark.slow
 
-MOTTO_2020 = "Hoàn thiện thể chế, tinh gọn bộ máy, siết chặt kỷ cương, tăng cường ứng dụng công nghệ thông tin"
+MOTTO_2020 = (
+    "Hoàn thiện thể chế, tinh gọn bộ máy, siết chặt kỷ cương, "
+    "tăng cường ứng dụng công nghệ thông tin"
+)
 MOTTO_2023 = "Đoàn kết, kỷ cương, gương mẫu, đổi mới, sáng tạo, hiệu quả"
 
 
@@ -17,7 +20,9 @@ def _has(text: str, expected: str) -> bool:
     return normalize(expected).lower() in normalize(text).lower()
 
 
-def test_english_question_quotes_the_vietnamese_motto_of_the_right_year(real_assistant: Assistant) -> None:
+def test_english_question_quotes_the_vietnamese_motto_of_the_right_year(
+    real_assistant: Assistant,
+) -> None:
     answer = real_assistant.ask("What was the 2020 motto of the Ministry of Home Affairs?")
     assert not answer.abstained, answer.text
     assert answer.language == "en"

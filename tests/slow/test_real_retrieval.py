@@ -12,7 +12,10 @@ pytestmark = pytest.mark.slow
 CASES = [
     ("Phương châm hành động năm 2020 của Bộ Nội vụ là gì?", "001_eb33f2e5ca9e7309.txt"),
     ("Biên chế công chức năm 2021 là bao nhiêu?", "000_c1d1bf0d00618ad8.txt"),
-    ("Ai chủ trì hội nghị tổng kết công tác năm 2023 của ngành Nội vụ?", "003_16e7c6cf24d0288c.txt"),
+    (
+        "Ai chủ trì hội nghị tổng kết công tác năm 2023 của ngành Nội vụ?",
+        "003_16e7c6cf24d0288c.txt",
+    ),
     ("Lạng Sơn sắp xếp bao nhiêu đơn vị hành chính cấp xã năm 2019?", "002_9a983ff685051e77.txt"),
     ("Giám đốc Sở Nội vụ Khánh Hòa là ai?", "004_f6d78a68113691fd.txt"),
     ("What was the 2020 motto of the Ministry of Home Affairs?", "001_eb33f2e5ca9e7309.txt"),

@@ -158,7 +158,8 @@ def test_searched_question_is_none_when_not_rewritten(settings: Settings) -> Non
 
 
 @pytest.mark.parametrize(
-    "question", ["Who chaired the 2023 review?", "Ai chủ trì hội nghị 2019?", "Bộ trưởng Bộ Nội vụ là ai?"]
+    "question",
+    ["Who chaired the 2023 review?", "Ai chủ trì hội nghị 2019?", "Bộ trưởng Bộ Nội vụ là ai?"],
 )
 def test_short_questions_that_name_their_subject_stand_alone(question: str) -> None:
     assert standalone_question(question, pairs(STAFF_VI)) == question
