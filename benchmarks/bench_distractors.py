@@ -1,9 +1,11 @@
 """Do answers about the seed articles stay right among thousands of unrelated news articles?
 
-    python benchmarks/bench_distractors.py [--news 12653] [--answers 20] [--seed 0]
+    python benchmarks/bench_distractors.py [--news 12653] [--hard 0] [--answers 20] [--seed 0]
 
-Indexes the five seed articles alone, and together with ``--news`` articles drawn (seeded)
-from ../shared/data/news (VietNews sample and Dân trí 2020-2021; read in place, never copied),
+Indexes the five seed articles alone, and together with ``--news`` articles from
+../shared/data/news (VietNews sample and Dân trí 2020-2021; read in place, never copied): the
+``--hard`` ones most like the seed articles (by BM25 against each seed article's title and
+lead: civil service, ministries, conferences), the rest drawn at random (seeded),
 then evaluates the development set (eval/devset.jsonl) on both: retrieval over every question,
 and full answers over a seeded sample of ``--answers`` of them. Prints one table: the same
 questions, the same models, only the collection differs. The distractor index is kept under the
@@ -27,6 +29,7 @@ from eval.datasets import load_dataset, select_items
 from eval.runner import evaluate
 from rag.cli import tqdm_progress
 from rag.index import MANIFEST, ChunkingParams
+from rag.lexical import LexicalIndex
 from rag.pipeline import Assistant, build_index
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -44,6 +47,9 @@ def main() -> None:
     parser.add_argument(
         "--answers", type=int, default=20, help="dev-set questions answered in full"
     )
+    parser.add_argument(
+        "--hard", type=int, default=0, help="of those, the most similar to the seed articles"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("eval-out/distractors"))
     args = parser.parse_args()
@@ -53,7 +59,7 @@ def main() -> None:
     answered = select_items(dataset.items, sample=args.answers, seed=args.seed)
     seeds_only = Assistant.load(settings=settings)
     crowded = Assistant.load(
-        _distractor_index(settings, seeds_only, args.news, args.seed), settings,
+        _distractor_index(settings, seeds_only, args.news, args.hard, args.seed), settings,
         embedder=seeds_only.embedder, generator=seeds_only.generator,
     )  # fmt: skip
     rows = {}
@@ -67,15 +73,17 @@ def main() -> None:
     print(_table(rows, len(dataset.items), len(answered)))
 
 
-def _distractor_index(settings: Settings, seeds: Assistant, count: int, seed: int) -> Path:
+def _distractor_index(
+    settings: Settings, seeds: Assistant, count: int, hard: int, seed: int
+) -> Path:
     folder = (
         settings.cache_dir
         / "indexes"
-        / f"distractors-{count}-{seed}-{seeds.embedder.model_id.replace('/', '-')}"
+        / f"distractors-{count}-{hard}-{seed}-{seeds.embedder.model_id.replace('/', '-')}"
     )
     if (folder / MANIFEST).exists():
         return folder
-    records = _sample_news(count, seed)
+    records = _choose_news(_read_news(), seeds, count, hard, seed)
     chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
     with tempfile.TemporaryDirectory(prefix="newsrag-distractors-") as staging:
         news = Path(staging) / "news.jsonl"
@@ -93,8 +101,8 @@ def _distractor_index(settings: Settings, seeds: Assistant, count: int, seed: in
     return folder
 
 
-def _sample_news(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` records from both news files, drawn with one seed, as loader-ready JSONL."""
+def _read_news() -> list[dict[str, Any]]:
+    """Both news files as loader-ready JSONL records."""
     records = []
     for path in sorted(NEWS_DIR.glob("*.jsonl.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -105,8 +113,26 @@ def _sample_news(count: int, seed: int) -> list[dict[str, Any]]:
                     "id": f"{source}-{record['id']}", "title": record.get("title") or "",
                     "body": record.get("body") or "", "date": record.get("date"),
                 })  # fmt: skip
-    random.Random(seed).shuffle(records)
-    return records[:count]
+    return records
+
+
+def _choose_news(
+    records: list[dict[str, Any]], seeds: Assistant, count: int, hard: int, seed: int
+) -> list[dict[str, Any]]:
+    """The ``hard`` records closest to the seed articles, then random ones up to ``count``."""
+    chosen: dict[int, None] = {}
+    if hard:
+        lexical = LexicalIndex.build([f"{r['title']} {r['body'][:3000]}" for r in records])
+        probes = [f"{a.title} {a.text[:600]}" for a in seeds.index.articles.values()]
+        ranked = [lexical.search(probe, hard)[0].tolist() for probe in probes]
+        for rank in range(hard):  # round-robin over the seed articles
+            for positions in ranked:
+                if len(chosen) < hard and rank < len(positions):
+                    chosen.setdefault(positions[rank])
+    rest = [i for i in range(len(records)) if i not in chosen]
+    random.Random(seed).shuffle(rest)
+    picked = list(chosen) + rest[: max(0, count - len(chosen))]
+    return [records[i] for i in picked]
 
 
 def _row(
