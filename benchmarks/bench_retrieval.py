@@ -34,9 +34,9 @@ from eval.corpus import dataset_index
 from eval.datasets import QAItem, load_dataset
 from eval.metrics import MRR_CUTOFF, gold_rank
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
-from rag.chunking import split_sentences
 from rag.index import Index
 from rag.pipeline import _default_index
+from rag.rerank import SentenceReranker
 from rag.retrieval import FusionParams, Retriever
 from rag.settings import PROJECT_ROOT, Settings, slug
 from rag.text import normalize
@@ -44,7 +44,6 @@ from rag.types import Passage
 
 DEVSET = PROJECT_ROOT / "eval" / "devset.jsonl"
 DEPTH = MRR_CUTOFF
-RERANK_DEPTH = 10  # fused passages the re-ranking variant re-orders
 
 
 @dataclass
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         _given(args.lexical_weight, settings.fusion_lexical_weight),
         _given(args.lexical_weight_en, settings.fusion_lexical_weight_en),
     )
-    sentences = SentenceScorer(settings, embedder) if args.rerank else None
+    sentences = StoredSentences(settings, embedder) if args.rerank else None
     modes = retrieval_modes(settings, embedder, fusion, sentences)
     rows = [measure(name, qs, search) for qs in sets for name, search in modes.items()]
     rows += [pooled("mixed", [r for r in rows if r["mode"] == name]) for name in modes]
@@ -133,13 +132,16 @@ def embedded_questions(
 
 
 def retrieval_modes(
-    settings: Settings, embedder: Embedder, fusion: FusionParams, sentences: SentenceScorer | None
+    settings: Settings, embedder: Embedder, fusion: FusionParams, sentences: StoredSentences | None
 ) -> dict[str, Search]:
     """Name -> search function (question set, question number) -> passages or doc ids."""
     dense_only = replace(fusion, lexical_weight=0.0, lexical_weight_en=0.0)
 
-    def retriever(qs: QuestionSet, params: FusionParams) -> Retriever:
-        return Retriever(qs.index, embedder, settings.candidate_pool, settings.year_bonus, params)
+    def retriever(
+        qs: QuestionSet, params: FusionParams, reranker: SentenceReranker | None = None
+    ) -> Retriever:
+        return Retriever(qs.index, embedder, settings.candidate_pool, settings.year_bonus, params,
+                         reranker, settings.rerank_depth)  # fmt: skip
 
     def dense(qs: QuestionSet, n: int) -> list[Passage | str]:
         question = normalize(qs.items[n].question)
@@ -155,18 +157,23 @@ def retrieval_modes(
 
     modes: dict[str, Search] = {"dense only": dense, "BM25 only": bm25, "hybrid": hybrid}
     if sentences is not None:
+        # No LRU cache: StoredSentences keeps every sentence by its text, and the two indexes'
+        # doc ids (the cache's key) could collide.
+        reranker = SentenceReranker(sentences, cache_size=0)
 
         def reranked(qs: QuestionSet, n: int) -> list[Passage | str]:
-            passages = [p for p in hybrid(qs, n) if isinstance(p, Passage)]
-            return list(sentences.rerank(passages, qs.vectors[n]))
+            question = normalize(qs.items[n].question)
+            found = retriever(qs, fusion, reranker)
+            return list(found.retrieve_with_vector(question, qs.vectors[n], DEPTH))
 
         modes["hybrid + sentence re-rank"] = reranked
     return modes
 
 
-class SentenceScorer:
-    """Re-ranking variant: a passage scores the mean of its cosine and its best sentence's
-    cosine to the question (sentence vectors by the same embedder, cached per sentence)."""
+class StoredSentences:
+    """The embedder, with the document vectors it makes kept on disk between runs (by title and
+    text), so the re-ranking mode embeds each sentence once across runs; it counts what it
+    embeds, and how fast, for ``cost``. The re-ranking itself is rag.rerank's."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -178,27 +185,37 @@ class SentenceScorer:
         self.embedded = 0
         self.embed_seconds = 0.0
 
-    def rerank(self, passages: Sequence[Passage], query: np.ndarray) -> list[Passage]:
-        head = list(passages[:RERANK_DEPTH])
-        scores = [0.5 * p.score + 0.5 * self.best_sentence(p, query) for p in head]
-        order = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
-        return [head[i] for i in order] + list(passages[RERANK_DEPTH:])
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
 
-    def best_sentence(self, passage: Passage, query: np.ndarray) -> float:
-        texts = [passage.text[s:e] for s, e in split_sentences(passage.text)] or [passage.text]
-        keys = [f"{passage.title}\n{t}" for t in texts]
+    @property
+    def dimension(self) -> int:
+        return self.embedder.dimension
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+    def embed_documents(
+        self, texts: Sequence[str], titles: Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        titles = titles or [None] * len(texts)
+        keys = [f"{title or ''}\n{text}" for text, title in zip(texts, titles, strict=True)]
         missing = [i for i, k in enumerate(keys) if k not in self.vectors]
         if missing:
             started = time.perf_counter()
             vectors = self.embedder.embed_documents([texts[i] for i in missing],
-                                                    [passage.title] * len(missing))  # fmt: skip
+                                                    [titles[i] for i in missing])  # fmt: skip
             self.embed_seconds += time.perf_counter() - started
             self.embedded += len(missing)
             self.vectors.update((keys[i], v) for i, v in zip(missing, vectors, strict=True))
-        return float(max(self.vectors[k] @ query for k in keys))
+        return np.stack([self.vectors[k] for k in keys])
 
     def cost(self) -> str:
-        """The re-ranking's latency counts sentence vectors as precomputed (cached here); what
+        """The re-ranking's latency counts stored sentence vectors as precomputed; what
         computing them costs is said apart."""
         rate = f"{self.embedded / self.embed_seconds:.1f}/s" if self.embed_seconds else "-"
         return (

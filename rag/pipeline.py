@@ -28,6 +28,7 @@ from .generation.factory import make_generator
 from .grounding import supporting_passages, unsupported_figures
 from .index import ChunkingParams, Index, ProgressFactory, read_manifest
 from .prompting import ABSTENTION, NOT_FOUND, build_messages, parse_reply
+from .rerank import SentenceReranker
 from .retrieval import Retriever
 from .settings import Settings
 from .text import guess_language
@@ -49,12 +50,15 @@ class Assistant:
         embedder: Embedder,
         settings: Settings,
         generator: Generator | None = None,
+        reranker: SentenceReranker | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self._generator = generator
-        self.retriever = Retriever.from_settings(index, embedder, settings)
+        # Shared with the per-request views, so its sentence cache outlives one request.
+        self.reranker = reranker or SentenceReranker(embedder)
+        self.retriever = Retriever.from_settings(index, embedder, settings, self.reranker)
 
     @classmethod
     def load(
@@ -103,7 +107,7 @@ class Assistant:
             )
         # Validated, so a request gets the same bounds as the environment does.
         settings = Settings.model_validate({**self.settings.model_dump(), **overrides})
-        return Assistant(self.index, self.embedder, settings, self.generator)
+        return Assistant(self.index, self.embedder, settings, self.generator, self.reranker)
 
     def warm_up(self, generator: bool = True) -> None:
         """Load the models now rather than on the first question."""

@@ -10,6 +10,7 @@ from embeddings.base import Embedder
 
 from .fusion import reciprocal_rank_fusion
 from .index import Index
+from .rerank import SentenceReranker
 from .settings import Settings
 from .text import guess_language, normalize
 from .timeaware import article_years, question_years, year_relevance
@@ -45,6 +46,9 @@ class Retriever:
     that only BM25 found (their cosine is computed from the stored vector), and even though the
     order of the passages comes from the fusion: the evidence gate compares it with a cosine
     threshold (``Settings.min_relevance``).
+
+    With a ``reranker`` (``rag.rerank``), the first ``rerank_depth`` fused passages are then
+    re-ordered by their best sentence before the top ``k`` are kept; their scores stay the same.
     """
 
     def __init__(
@@ -54,21 +58,38 @@ class Retriever:
         candidate_pool: int = 20,
         year_bonus: float = 0.08,
         fusion: FusionParams | None = None,
+        reranker: SentenceReranker | None = None,
+        rerank_depth: int = 10,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.candidate_pool = candidate_pool
         self.year_bonus = year_bonus
         self.fusion = fusion or FusionParams()
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
         self._article_years: dict[str, dict[int, float]] = {}  # articles never change once added
 
     @classmethod
-    def from_settings(cls, index: Index, embedder: Embedder, settings: Settings) -> Retriever:
+    def from_settings(
+        cls,
+        index: Index,
+        embedder: Embedder,
+        settings: Settings,
+        reranker: SentenceReranker | None = None,
+    ) -> Retriever:
+        """The retriever the settings describe. ``reranker`` lets several retrievers share one
+        sentence cache (per-request views of an Assistant); it is used only if
+        ``settings.rerank``, and made here when that is on and none is given."""
         fusion = FusionParams(
             settings.fusion_k, settings.fusion_dense_weight, settings.fusion_lexical_weight,
             settings.fusion_lexical_weight_en,
         )  # fmt: skip
-        return cls(index, embedder, settings.candidate_pool, settings.year_bonus, fusion)
+        reranker = (reranker or SentenceReranker(embedder)) if settings.rerank else None
+        return cls(
+            index, embedder, settings.candidate_pool, settings.year_bonus, fusion,
+            reranker, settings.rerank_depth,
+        )  # fmt: skip
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         question = normalize(question)
@@ -90,7 +111,11 @@ class Retriever:
         fused = reciprocal_rank_fusion(
             [by_dense, found], [self.fusion.dense_weight, lexical_weight], self.fusion.k
         )
-        return [self._passage(position, scores[position]) for position, _ in fused[:k]]
+        if self.reranker is None:
+            return [self._passage(position, scores[position]) for position, _ in fused[:k]]
+        head = fused[: max(k, self.rerank_depth)]  # a passage below k may move up into it
+        passages = [self._passage(position, scores[position]) for position, _ in head]
+        return self.reranker.rerank(query, passages, self.rerank_depth)[:k]
 
     def _lexical_weight(self, question: str) -> float:
         english = guess_language(question) == "en"
