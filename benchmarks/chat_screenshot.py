@@ -12,6 +12,7 @@ source titles. Needs ``make browser``.
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import time
 from pathlib import Path
@@ -60,7 +61,8 @@ def _ask_and_capture(url: str, question: str, out: Path, timeout: float) -> None
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(timeout * 1000)
         page.goto(url)
-        page.locator("#status").get_by_text("Ready").wait_for()  # models loaded
+        # "Ready · N articles" once the models are loaded (the loading text says "ready" too).
+        page.locator("#status").get_by_text(re.compile(r"Ready · \d+ articles")).wait_for()
         page.locator("#question textarea").fill(question)
         started = time.perf_counter()
         page.locator("#ask").click()
