@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 
-from .text import tokenize
+from .text import normalize, tokenize
 from .types import Passage
 
 _DIGITS = re.compile(r"\d[\d.,]*\d|\d")
+_UPPER = "A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ"
+_NAME = re.compile(rf"[{_UPPER}][^\W\d_]*(?:[ ]+[{_UPPER}][^\W\d_]*)+")
+_VIETNAMESE = re.compile(r"[^\x00-\x7f]")
 _CITATIONS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 # Words that carry no evidence (question scaffolding, both languages).
 _FILLER = {
@@ -48,6 +51,33 @@ def unsupported_figures(answer: str, question: str, passages: list[Passage]) -> 
     # Citation markers are not figures; anything else that is a number must be found somewhere.
     stated = _DIGITS.findall(_CITATIONS.sub(" ", answer))
     return [n for n in stated if _bare(n) not in known]
+
+
+def unsupported_names(answer: str, question: str, passages: list[Passage]) -> list[str]:
+    """Vietnamese names in the answer ("Nguyễn Văn A") that neither the question nor any
+    passage contains: a small model that invents a minister writes a plausible name.
+
+    A name is a run of two or more capitalised words from the first one with Vietnamese
+    letters, so English titles before it ("Deputy Prime Minister") and English words are not
+    judged. Compared after NFC, one tone-mark placement and case folding; a sentence's
+    capitalised first word may have joined the name, so it is also tried without that word.
+    """
+    known = _folded(" ".join([question, *(p.text for p in passages)]))
+    missing = []
+    for match in _NAME.finditer(_CITATIONS.sub(" ", answer)):
+        words = match.group(0).split()
+        first = next((i for i, w in enumerate(words) if _VIETNAMESE.search(w)), len(words))
+        name = words[first:]
+        if len(name) < 2:
+            continue
+        tries = [name, name[1:]] if len(name) > 2 else [name]
+        if not any(_folded(" ".join(t)) in known for t in tries):
+            missing.append(" ".join(name))
+    return missing
+
+
+def _folded(text: str) -> str:
+    return " ".join(normalize(text).casefold().split())
 
 
 def best_support(answer: str, passages: list[Passage]) -> float:

@@ -209,6 +209,18 @@ def test_an_invented_figure_makes_it_abstain(settings: Settings) -> None:
     assert answer.abstained and answer.text == ABSTENTION["vi"] and answer.citations == []
 
 
+def test_an_invented_name_makes_it_abstain(settings: Settings) -> None:
+    assistant, _, _ = make(settings, "Hội nghị năm 2023 do Bộ trưởng Nguyễn Văn Quyết chủ trì [1].")
+    answer = assistant.ask("Ai chủ trì hội nghị tổng kết năm 2023?")
+    assert answer.abstained and answer.text == ABSTENTION["vi"]
+
+
+def test_a_quoted_name_is_an_answer(settings: Settings) -> None:
+    assistant, _, _ = make(settings, "Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị [1].")
+    answer = assistant.ask("Ai chủ trì hội nghị tổng kết năm 2023?")
+    assert not answer.abstained and "Trần Lưu Quang" in answer.text
+
+
 def test_figures_from_the_passages_are_fine_in_either_number_format(settings: Settings) -> None:
     assistant, _, _ = make(settings, "In 2020 there were 247,344 civil servants [1].")
     answer = assistant.ask("How many civil servants were there in 2020?")

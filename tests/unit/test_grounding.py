@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from rag.grounding import best_support, support, supporting_passages, unsupported_figures
+from rag.grounding import (
+    best_support,
+    support,
+    supporting_passages,
+    unsupported_figures,
+    unsupported_names,
+)
 from rag.types import Passage
 
 
@@ -88,3 +96,39 @@ def test_citation_numbers_are_not_figures() -> None:
 def test_an_invented_figure_equal_to_a_citation_number_is_still_reported() -> None:
     passages = [passage("Quốc hội thông qua 4 luật."), passage("Bộ Nội vụ trình 14 nghị quyết.")]
     assert unsupported_figures("Quốc hội thông qua 2 luật [1][2].", "", passages) == ["2"]
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị [1].",
+        "The review was chaired by Deputy Prime Minister Trần Lưu Quang [1].",
+        "Hội nghị do ông TRẦN LƯU QUANG chủ trì.",  # capitals only: not judged
+        "Theo Phó Thủ tướng Trần Lưu Quang, có 63 điểm cầu.",  # "Theo" opens the sentence
+        "Hội nghị do Phó Thủ tướng Trần Lưu Quang chủ trì.",  # tone marks as the passage has them
+        "The motto was “Kỷ Cương, Trách Nhiệm” [1].",  # title case of a quoted phrase
+        "The Ministry of Home Affairs set the motto.",  # English words are not judged
+    ],
+)
+def test_names_found_in_the_passages_are_fine(answer: str) -> None:
+    assert unsupported_names(answer, "", PASSAGES) == []
+
+
+def test_an_invented_vietnamese_name_is_reported() -> None:
+    answer = "Bộ trưởng Bộ Nội vụ năm 2023 là Nguyễn Văn Quyết [1]."
+    assert unsupported_names(answer, "", PASSAGES) == ["Nguyễn Văn Quyết"]
+    answer = "Deputy Minister Trần Văn Tuấn attended [3]."
+    assert unsupported_names(answer, "", PASSAGES) == ["Trần Văn Tuấn"]
+
+
+def test_a_name_from_the_question_is_not_invented() -> None:
+    question = "Ông Nguyễn Văn Quyết có dự hội nghị không?"
+    assert unsupported_names("Ông Nguyễn Văn Quyết không được nhắc tới.", question, []) == []
+
+
+def test_names_are_compared_in_one_unicode_form() -> None:
+    decomposed = unicodedata.normalize("NFD", "Phó Thủ tướng Trần Lưu Quang chủ trì.")
+    assert unsupported_names(decomposed, "", PASSAGES) == []
