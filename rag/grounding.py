@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 
+from .chunking import split_sentences
 from .text import normalize, tokenize
+from .timeaware import question_years, year_mentions
 from .types import Passage
 
 _DIGITS = re.compile(r"\d[\d.,]*\d|\d")
 _UPPER = "A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ"
 _NAME = re.compile(rf"[{_UPPER}][^\W\d_]*(?:[ ]+[{_UPPER}][^\W\d_]*)+")
 _VIETNAMESE = re.compile(r"[^\x00-\x7f]")
+_POINTERS = re.compile(r"\b(?:passages?|pages?|paragraphs?|đoạn|trang)\s+\d+", re.IGNORECASE)
 _CITATIONS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 # Words that carry no evidence (question scaffolding, both languages).
 _FILLER = {
@@ -34,9 +37,34 @@ def support(answer: str, passage: Passage) -> float:
     return len(words & set(tokenize(passage.text))) / len(words)
 
 
-def supporting_passages(answer: str, passages: list[Passage], threshold: float = 0.5) -> list[int]:
-    """Indices of passages that hold at least ``threshold`` of the answer's content words."""
+def supporting_passages(
+    answer: str,
+    passages: list[Passage],
+    threshold: float = 0.5,
+    *,
+    question: str = "",
+    language: str = "vi",
+) -> list[int]:
+    """Indices of passages that hold at least ``threshold`` of the answer's content words.
+
+    An English answer about Vietnamese passages shares only what it quotes with them (names,
+    numbers, a motto), so for English the share is taken over those quoted words alone: the
+    answer's words that occur in some passage but not in the question.
+    """
+    if language == "en":
+        return _supporting_quotes(answer, passages, threshold, question)
     scored = [(support(answer, p), i) for i, p in enumerate(passages)]
+    return [i for score, i in sorted(scored, reverse=True) if score >= threshold][:2]
+
+
+def _supporting_quotes(
+    answer: str, passages: list[Passage], threshold: float, question: str
+) -> list[int]:
+    vocabularies = [set(tokenize(p.text)) for p in passages]
+    quoted = (_content_words(answer) & set().union(*vocabularies)) - set(tokenize(question))
+    if not quoted:
+        return []
+    scored = [(len(quoted & words) / len(quoted), i) for i, words in enumerate(vocabularies)]
     return [i for score, i in sorted(scored, reverse=True) if score >= threshold][:2]
 
 
@@ -48,8 +76,9 @@ def unsupported_figures(answer: str, question: str, passages: list[Passage]) -> 
     known = {
         _bare(n) for text in [question, *(p.text for p in passages)] for n in _DIGITS.findall(text)
     }
-    # Citation markers are not figures; anything else that is a number must be found somewhere.
-    stated = _DIGITS.findall(_CITATIONS.sub(" ", answer))
+    # Citation markers and pointers into the sources ("passage 2", "page 3") are not figures;
+    # anything else that is a number must be found somewhere.
+    stated = _DIGITS.findall(_POINTERS.sub(" ", _CITATIONS.sub(" ", answer)))
     return [n for n in stated if _bare(n) not in known]
 
 
@@ -78,6 +107,33 @@ def unsupported_names(answer: str, question: str, passages: list[Passage]) -> li
 
 def _folded(text: str) -> str:
     return " ".join(normalize(text).casefold().split())
+
+
+def other_year_source(answer: str, question: str, passages: list[Passage]) -> int | None:
+    """The year of the sentence the answer was taken from, when the question asks about
+    another one: "the 2022 motto" answered with the motto a sentence gives for 2023.
+
+    The source sentence is the one in the cited passages that holds most of what the answer
+    adds to the question (at least half of it). None when the question names no year, or a
+    sentence it may come from names no year or an asked one.
+    """
+    asked = question_years(question)
+    added = _content_words(answer) - set(tokenize(question))
+    if not asked or not added:
+        return None
+    sentences = [p.text[a:b] for p in passages for a, b in split_sentences(p.text)]
+    overlaps = [len(added & set(tokenize(sentence))) for sentence in sentences]
+    overlap = max(overlaps, default=0)
+    quoted = added & set().union(*(set(tokenize(p.text)) for p in passages))
+    if overlap < max(1, len(quoted) / 2):
+        return None
+    # Every sentence the answer could come from must be about another year (ties: any one).
+    sources = [
+        set(year_mentions(s)) for s, n in zip(sentences, overlaps, strict=True) if n == overlap
+    ]
+    if any(not years or years & asked for years in sources):
+        return None
+    return max(max(years) for years in sources)
 
 
 def best_support(answer: str, passages: list[Passage]) -> float:

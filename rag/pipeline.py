@@ -25,7 +25,12 @@ from .errors import (
 from .followup import standalone_question
 from .generation.base import ChatMessage, Generator
 from .generation.factory import make_generator
-from .grounding import supporting_passages, unsupported_figures, unsupported_names
+from .grounding import (
+    other_year_source,
+    supporting_passages,
+    unsupported_figures,
+    unsupported_names,
+)
 from .index import ChunkingParams, Index, ProgressFactory, read_manifest
 from .prompting import ABSTENTION, NOT_FOUND, build_messages, parse_reply
 from .rerank import SentenceReranker
@@ -178,13 +183,17 @@ class Assistant:
         cited = list(reply.cited)
         text = reply.text
         if not cited:  # the model forgot to cite: cite what visibly supports the answer
-            cited = supporting_passages(text, context)
+            cited = supporting_passages(text, context, question=searched, language=language)
             text += "".join(f" [{n}]" for n in range(1, len(cited) + 1))
         # A figure or a Vietnamese name found in no passage was made up, not quoted.
         invented = unsupported_figures(text, searched, context)
         invented += unsupported_names(text, searched, context)
         if not cited or invented:
             log.info("abstaining: answer not grounded (cited=%s, invented=%s)", cited, invented)
+            return self._abstention(question, searched, language, clock)
+        other_year = other_year_source(text, searched, [context[i] for i in cited])
+        if other_year is not None:
+            log.info("abstaining: the answer comes from a sentence about %d", other_year)
             return self._abstention(question, searched, language, clock)
         return Answer(
             question=question, text=text, abstained=False, language=language,

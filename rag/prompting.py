@@ -65,6 +65,11 @@ def _defuse(text: str) -> str:
 # --- reading the reply ------------------------------------------------------------------------
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_PAGE_REFERENCE = re.compile(
+    r"[ \t]*\([ \t]*(?:on |at |in )?pages?[ \t]+\d+[ \t]*\)"
+    r"|[ \t]*,?[ \t]*\b(?:on|at|in)?[ \t]*\bpages?[ \t]+\d+\b",
+    re.IGNORECASE,
+)
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]*)\)")
 _HTML_TAG = re.compile(r"<[^>]{1,200}>")
@@ -94,6 +99,7 @@ def parse_reply(raw: str, passage_count: int) -> ParsedReply:
                 kept.append(f"[{order.index(n - 1) + 1}]")
         return "".join(dict.fromkeys(kept))
 
+    text = _PAGE_REFERENCE.sub("", text)  # the passages have no pages: an invented pointer
     text = _CITATION.sub(renumber, text)
     text = re.sub(r"(\[\d+\])(?:[ \t]*\1)+", r"\1", text)  # "[1][1]" and "[1] [1]" say it once
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()

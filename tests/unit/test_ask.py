@@ -465,3 +465,22 @@ def test_with_settings_refuses_model_choices_and_bad_values(settings: Settings) 
         assistant.with_settings(generator="other")
     with pytest.raises(ValueError, match="context_passages"):
         assistant.with_settings(context_passages=0)
+
+
+def test_an_english_answer_without_citations_cites_the_passage_it_quotes(
+    settings: Settings,
+) -> None:
+    assistant, _, _ = make(settings, "Deputy Prime Minister Trần Lưu Quang chaired it.")
+    answer = assistant.ask("Who chaired the 2023 review of the home affairs sector?")
+    assert not answer.abstained
+    assert [p.doc_id for p in answer.citations] == ["a2"]
+    assert answer.text.endswith("[1]")
+
+
+def test_an_answer_taken_from_another_years_sentence_is_an_abstention(
+    settings: Settings,
+) -> None:
+    # The 2021 motto offered for 2020: the sentence it comes from is about 2021.
+    assistant, _, _ = make(settings, "Phương châm năm 2020 là “Đoàn kết, kỷ cương” [1][2][3].")
+    answer = assistant.ask(VI_QUESTION)
+    assert answer.abstained and answer.text == ABSTENTION["vi"]

@@ -8,6 +8,7 @@ import pytest
 
 from rag.grounding import (
     best_support,
+    other_year_source,
     support,
     supporting_passages,
     unsupported_figures,
@@ -132,3 +133,49 @@ def test_a_name_from_the_question_is_not_invented() -> None:
 def test_names_are_compared_in_one_unicode_form() -> None:
     decomposed = unicodedata.normalize("NFD", "Phó Thủ tướng Trần Lưu Quang chủ trì.")
     assert unsupported_names(decomposed, "", PASSAGES) == []
+
+
+# --- citations for English answers, pointers, years ----------------------------------------------
+
+
+def test_an_english_answer_is_supported_by_the_passage_it_quotes() -> None:
+    answer = "Deputy Prime Minister Trần Lưu Quang chaired the conference."
+    question = "Who chaired the 2023 review?"
+    assert supporting_passages(answer, PASSAGES, question=question, language="en") == [2]
+    # Read as Vietnamese, its English words find no passage that holds half of them.
+    assert supporting_passages(answer, PASSAGES, question=question) == []
+
+
+def test_an_english_answer_that_quotes_nothing_is_supported_by_nothing() -> None:
+    answer = "The conference was chaired by the minister."
+    assert supporting_passages(answer, PASSAGES, question="Who chaired it?", language="en") == []
+
+
+def test_pointers_into_the_sources_are_not_figures() -> None:
+    answer = "The motto was “Kỷ cương, trách nhiệm”, as passage 1 says on page 2 [1]."
+    assert unsupported_figures(answer, "", PASSAGES) == []
+
+
+YEARS = passage(
+    "Tổng kết năm 2022, ngành đạt nhiều kết quả. Bộ Nội vụ xác định phương châm hành động "
+    "của năm 2023 là “Đoàn kết, kỷ cương, gương mẫu, đổi mới”."
+)
+
+
+def test_an_answer_taken_from_a_sentence_about_another_year_is_caught() -> None:
+    answer = "Phương châm năm 2022 là “Đoàn kết, kỷ cương, gương mẫu, đổi mới” [1]."
+    assert other_year_source(answer, "Phương châm năm 2022 là gì?", [YEARS]) == 2023
+    english = "The 2024 motto was “Đoàn kết, kỷ cương, gương mẫu, đổi mới” [1]."
+    assert other_year_source(english, "What was the motto for 2024?", [YEARS]) == 2023
+
+
+@pytest.mark.parametrize(
+    ("answer", "question"),
+    [
+        ("Phương châm năm 2023 là “Đoàn kết, kỷ cương” [1].", "Phương châm năm 2023 là gì?"),
+        ("Phương châm là “Đoàn kết, kỷ cương” [1].", "Phương châm là gì?"),  # no year asked
+        ("Ngành đạt nhiều kết quả [1].", "Năm 2022 ngành đạt gì?"),  # its sentence names 2022
+    ],
+)
+def test_answers_from_a_sentence_about_the_asked_year_pass(answer: str, question: str) -> None:
+    assert other_year_source(answer, question, [YEARS]) is None

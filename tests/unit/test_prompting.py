@@ -221,3 +221,9 @@ def test_not_found_replies_are_detected(raw: str) -> None:
 def test_ordinary_answers_are_not_taken_for_not_found(raw: str) -> None:
     assert is_not_found(raw) is False
     assert parse_reply(raw, 3).not_found is False
+
+
+def test_invented_page_numbers_are_dropped() -> None:
+    reply = parse_reply("The motto was “Kỷ cương” [1]. It is stated in [1] on page 2.", 3)
+    assert reply.text == "The motto was “Kỷ cương” [1]. It is stated in [1]."
+    assert parse_reply("Có 63 điểm cầu (page 4) [2].", 3).text == "Có 63 điểm cầu [1]."
