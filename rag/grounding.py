@@ -109,6 +109,23 @@ def _folded(text: str) -> str:
     return " ".join(normalize(text).casefold().split())
 
 
+def says_nothing(answer: str, question: str) -> bool:
+    """An answer that only restates the question ("The resolution it follows is [1].") or asks
+    one back: small models write these when they cannot find the fact."""
+    text = _CITATIONS.sub(" ", answer).strip()
+    if text.endswith("?"):
+        return True
+    asked = {_stem(w) for w in tokenize(question)}
+    return not {_stem(w) for w in _content_words(text)} - asked
+
+
+def _stem(word: str) -> str:
+    """English inflections off ("follows" → "follow"); Vietnamese words do not inflect."""
+    if word.isascii() and len(word) > 4:
+        return re.sub(r"(?:ing|ed|es|s)$", "", word)
+    return word
+
+
 def other_year_source(answer: str, question: str, passages: list[Passage]) -> int | None:
     """The year of the sentence the answer was taken from, when the question asks about
     another one: "the 2022 motto" answered with the motto a sentence gives for 2023.

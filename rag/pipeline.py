@@ -27,6 +27,7 @@ from .generation.base import ChatMessage, Generator
 from .generation.factory import make_generator
 from .grounding import (
     other_year_source,
+    says_nothing,
     supporting_passages,
     unsupported_figures,
     unsupported_names,
@@ -182,6 +183,9 @@ class Assistant:
             return self._abstention(question, searched, language, clock)
         cited = list(reply.cited)
         text = reply.text
+        if says_nothing(text, searched):
+            log.info("abstaining: the reply adds nothing to the question: %r", text[:200])
+            return self._abstention(question, searched, language, clock)
         if not cited:  # the model forgot to cite: cite what visibly supports the answer
             cited = supporting_passages(text, context, question=searched, language=language)
             text += "".join(f" [{n}]" for n in range(1, len(cited) + 1))

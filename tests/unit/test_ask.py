@@ -484,3 +484,18 @@ def test_an_answer_taken_from_another_years_sentence_is_an_abstention(
     assistant, _, _ = make(settings, "Phương châm năm 2020 là “Đoàn kết, kỷ cương” [1][2][3].")
     answer = assistant.ask(VI_QUESTION)
     assert answer.abstained and answer.text == ABSTENTION["vi"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Phương châm hành động năm 2020 của Bộ Nội vụ là gì? [1]",
+        "Phương châm của Bộ Nội vụ là [1].",
+    ],
+)
+def test_a_reply_that_only_restates_the_question_is_an_abstention(
+    settings: Settings, reply: str
+) -> None:
+    assistant, _, _ = make(settings, reply)
+    answer = assistant.ask(VI_QUESTION)
+    assert answer.abstained and answer.text == ABSTENTION["vi"]

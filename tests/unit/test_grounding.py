@@ -9,6 +9,7 @@ import pytest
 from rag.grounding import (
     best_support,
     other_year_source,
+    says_nothing,
     support,
     supporting_passages,
     unsupported_figures,
@@ -179,3 +180,22 @@ def test_an_answer_taken_from_a_sentence_about_another_year_is_caught() -> None:
 )
 def test_answers_from_a_sentence_about_the_asked_year_pass(answer: str, question: str) -> None:
     assert other_year_source(answer, question, [YEARS]) is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The resolution that the reform of wage policy follows is [1].",
+        "Cải cách chính sách tiền lương theo nghị quyết số mấy? [1]",
+        "[1]",
+    ],
+)
+def test_a_reply_that_restates_or_asks_back_says_nothing(answer: str) -> None:
+    assert says_nothing(answer, "Which resolution does the reform of wage policy follow?")
+
+
+@pytest.mark.parametrize(
+    "answer", ["It follows Resolution 27 [1].", "Theo Nghị quyết số 27-NQ/TW [1]."]
+)
+def test_a_reply_with_something_new_says_something(answer: str) -> None:
+    assert not says_nothing(answer, "Which resolution does the reform of wage policy follow?")
