@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.errors import FileProblem
 from rag.text import guess_language, normalize
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".json": "squad"}
@@ -31,15 +31,8 @@ _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
 
 
-class DatasetError(RagError):
+class DatasetError(FileProblem):
     """A Q&A file, or one record of it, cannot be used."""
-
-    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
-        self.path = path
-        self.reason = reason
-        self.line = line
-        where = f"{path}, line {line}" if line is not None else path
-        super().__init__(f"{where}: {reason}")
 
 
 @dataclass(frozen=True)

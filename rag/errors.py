@@ -15,8 +15,8 @@ class ConfigError(RagError):
     """A setting has a value the program cannot work with."""
 
 
-class DocumentError(RagError):
-    """An article file (or one record of it) cannot be read."""
+class FileProblem(RagError):
+    """A file (or one line of it) cannot be used; the message names the file and the line."""
 
     def __init__(self, path: str, reason: str, line: int | None = None) -> None:
         self.path = path
@@ -24,6 +24,10 @@ class DocumentError(RagError):
         self.line = line
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
+
+
+class DocumentError(FileProblem):
+    """An article file (or one record of it) cannot be read."""
 
 
 class IndexError_(RagError):
