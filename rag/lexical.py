@@ -44,17 +44,6 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._size
 
-    def coverage(self, question: str) -> float:
-        """Share of the question's tokens that occur in the collection at all (0..1).
-
-        An English question about Vietnamese articles shares almost no syllables with them
-        (only names and numbers), and this is how the fusion knows to trust BM25 less.
-        """
-        tokens = tokenize(question)
-        if not tokens:
-            return 0.0
-        return sum(t in self._vocabulary for t in tokens) / len(tokens)
-
     def search(self, question: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, scores) of the best ``k`` rows with a positive score, best first."""
         tokens = [t for t in tokenize(question) if t in self._vocabulary]

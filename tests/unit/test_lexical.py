@@ -84,12 +84,6 @@ def test_unknown_words_find_nothing(lexical: LexicalIndex) -> None:
     assert lexical.search("", 3)[0].size == 0
 
 
-def test_coverage_is_the_share_of_question_tokens_in_the_collection(lexical: LexicalIndex) -> None:
-    assert lexical.coverage("phương châm năm 2020") == 1.0
-    assert lexical.coverage("what motto 2020 năm") == 0.5
-    assert lexical.coverage("") == 0.0
-
-
 def test_an_empty_collection_searches_to_nothing() -> None:
     empty = LexicalIndex.build([])
     assert len(empty) == 0 and empty.search("năm 2020", 5)[0].size == 0
