@@ -27,10 +27,10 @@ from typing import Any
 from eval import DEVSET
 from eval.datasets import load_dataset, select_items
 from eval.runner import evaluate
+from rag.assistant import Assistant, build_index
 from rag.cli import tqdm_progress
-from rag.index import MANIFEST, ChunkingParams
-from rag.lexical import LexicalIndex
-from rag.pipeline import Assistant, build_index
+from rag.index.collection import MANIFEST, ChunkingParams
+from rag.index.lexical import LexicalIndex
 from rag.settings import PROJECT_ROOT, Settings
 
 NEWS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "news"

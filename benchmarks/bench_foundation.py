@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.index import ChunkingParams
-from rag.pipeline import Assistant, build_index
+from rag.assistant import Assistant, build_index
+from rag.index.collection import ChunkingParams
 from rag.settings import Settings
 
 QUESTIONS = [

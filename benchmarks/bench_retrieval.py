@@ -34,10 +34,10 @@ from eval.corpus import dataset_index
 from eval.datasets import QAItem, load_dataset
 from eval.metrics import MRR_CUTOFF, gold_rank
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
-from rag.index import Index
-from rag.pipeline import _default_index
-from rag.rerank import SentenceReranker
-from rag.retrieval import FusionParams, Retriever
+from rag.assistant import _default_index
+from rag.index.collection import Index
+from rag.retrieve.rerank import SentenceReranker
+from rag.retrieve.retriever import FusionParams, Retriever
 from rag.settings import PROJECT_ROOT, Settings, slug
 from rag.text import normalize
 from rag.types import Passage
@@ -173,7 +173,7 @@ def retrieval_modes(
 class StoredSentences:
     """The embedder, with the document vectors it makes kept on disk between runs (by title and
     text), so the re-ranking mode embeds each sentence once across runs; it counts what it
-    embeds, and how fast, for ``cost``. The re-ranking itself is rag.rerank's."""
+    embeds, and how fast, for ``cost``. The re-ranking itself is rag.retrieve.rerank's."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.embedder = embedder

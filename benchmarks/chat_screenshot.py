@@ -20,7 +20,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
 from rag.settings import Settings
 from ui.app import build_app, launch
 from ui.loader import AssistantLoader

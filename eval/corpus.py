@@ -12,9 +12,9 @@ from pathlib import Path
 
 from embeddings.base import Embedder
 from embeddings.factory import make_embedder
+from rag.assistant import Assistant, build_index, sources_fingerprint
 from rag.errors import IndexError_, RagError
-from rag.index import MANIFEST, ChunkingParams, Index, ProgressFactory
-from rag.pipeline import Assistant, build_index, sources_fingerprint
+from rag.index.collection import MANIFEST, ChunkingParams, Index, ProgressFactory
 from rag.settings import Settings, slug
 
 from .datasets import Dataset, DatasetError, Paragraph
@@ -86,7 +86,7 @@ def dataset_index(
 
 
 def write_paragraphs(paragraphs: Sequence[Paragraph], path: Path) -> None:
-    """Paragraphs as JSONL articles ``{id, title, body}`` (rag.documents reads these)."""
+    """Paragraphs as JSONL articles ``{id, title, body}`` (rag.ingest.articles reads these)."""
     with path.open("w", encoding="utf-8") as handle:
         for paragraph in paragraphs:
             # SQuAD titles are page names ("Super_Bowl_50"); spaces read better to the embedder.

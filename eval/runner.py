@@ -31,7 +31,7 @@ _SHOWN_PROBLEMS = 20
 
 
 class QASystem(Protocol):
-    """What an evaluation needs of the assistant (``rag.pipeline.Assistant`` has it)."""
+    """What an evaluation needs of the assistant (``rag.Assistant`` has it)."""
 
     def search(self, question: str, k: int = 5) -> list[Passage]: ...
 

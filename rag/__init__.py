@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from rag.errors import (
     ConfigError,
     DocumentError,
     GenerationError,
@@ -21,12 +21,12 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .pipeline import Assistant
-    from .settings import Settings
-    from .types import Answer, Passage
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+    from rag.types import Answer, Passage
 
 _LAZY = {
-    "Assistant": "rag.pipeline",
+    "Assistant": "rag.assistant",
     "Settings": "rag.settings",
     "Passage": "rag.types",
     "Answer": "rag.types",

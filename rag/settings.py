@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=100)
     candidate_pool: int = Field(default=20, ge=1, le=1000)  # re-ranked for time awareness
     year_bonus: float = Field(default=0.08, ge=0.0, le=1.0)  # for passages naming the asked year
-    # Hybrid retrieval: dense and BM25 rankings merged by reciprocal rank fusion (rag.fusion),
+    # Hybrid retrieval: dense and BM25 rankings merged by reciprocal rank fusion (rag.retrieve.fusion),
     # rank r of a ranking earning weight / (fusion_k + r); a weight of 0 turns a side off.
     # Chosen on benchmarks/bench_retrieval.py (a flat optimum around k 10-20, BM25 0.5). English
     # questions share almost no words with Vietnamese articles: any BM25 weight hurt them there.
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     fusion_dense_weight: float = Field(default=1.0, ge=0.0, le=10.0)
     fusion_lexical_weight: float = Field(default=0.5, ge=0.0, le=10.0)
     fusion_lexical_weight_en: float = Field(default=0.0, ge=0.0, le=10.0)
-    # Sentence re-ranking (rag.rerank): the top `rerank_depth` fused passages re-ordered by
+    # Sentence re-ranking (rag.retrieve.rerank): the top `rerank_depth` fused passages re-ordered by
     # mean(passage cosine, best sentence cosine). Off by default: it embeds every sentence of
     # those passages at question time (3-5 s per question on a CPU) for ~+1-2 points of hit@1.
     rerank: bool = False

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
 from rag.settings import Settings
 
 from . import render

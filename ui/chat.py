@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.assistant import Assistant
 from rag.errors import GenerationError, QuestionError, RagError
-from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.types import Answer
 

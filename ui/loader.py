@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Literal
 
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Answer writers behind the ``Generator`` protocol."""
 
-from .base import ChatMessage, Generator
-from .fake import FakeGenerator
+from rag.generation.base import ChatMessage, Generator
+from rag.generation.fake import FakeGenerator
 
 __all__ = ["ChatMessage", "FakeGenerator", "Generator"]

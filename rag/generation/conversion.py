@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
+from rag.errors import ModelError
 
 GGUF_NAME = "model.gguf"
 CONVERTED = "hf"

@@ -6,12 +6,11 @@ from pathlib import Path
 
 from embeddings.catalogue import CATALOGUE, ModelSpec
 from embeddings.provisioning import check_complete, has_source, model_dir, source_file
-
-from ..errors import ConfigError, ModelError
-from ..settings import Settings
-from .base import Generator
-from .conversion import CONVERTED
-from .fake import FakeGenerator
+from rag.errors import ConfigError, ModelError
+from rag.generation.base import Generator
+from rag.generation.conversion import CONVERTED
+from rag.generation.fake import FakeGenerator
+from rag.settings import Settings
 
 
 def make_generator(settings: Settings) -> Generator:
@@ -24,7 +23,7 @@ def make_generator(settings: Settings) -> Generator:
         return FakeGenerator()
     if settings.generator_backend == "llama.cpp":
         return _llamacpp(name, settings)
-    from .transformers_generator import TransformersGenerator
+    from rag.generation.transformers_generator import TransformersGenerator
 
     spec = CATALOGUE.get(name)
     if spec is not None:
@@ -46,7 +45,7 @@ def _provisioned(spec: ModelSpec, settings: Settings) -> Path:
 
 
 def _llamacpp(name: str, settings: Settings) -> Generator:
-    from .llamacpp_generator import LlamaCppGenerator
+    from rag.generation.llamacpp_generator import LlamaCppGenerator
 
     spec = CATALOGUE.get(name)
     if spec is not None:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from .base import ChatMessage
+from rag.generation.base import ChatMessage
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _PASSAGE_HEAD = re.compile(r"^\[(\d+)\] ", re.MULTILINE)

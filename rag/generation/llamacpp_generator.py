@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import GenerationError, ModelError
-from .base import ChatMessage
+from rag.errors import GenerationError, ModelError
+from rag.generation.base import ChatMessage
 
 INSTALL_HINT = "pip install 'newsrag[llamacpp]' (or `make llamacpp`)"
 

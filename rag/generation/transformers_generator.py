@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import GenerationError, ModelError
-from .base import ChatMessage
+from rag.errors import GenerationError, ModelError
+from rag.generation.base import ChatMessage
 
 
 class TransformersGenerator:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from rag.assistant import Assistant
 from rag.generation.fake import FakeGenerator
-from rag.pipeline import Assistant
 from rag.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,7 +8,7 @@ import pytest
 
 from embeddings.catalogue import CATALOGUE
 from embeddings.provisioning import is_provisioned
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
 from rag.settings import Settings
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from embeddings.catalogue import CATALOGUE
 from embeddings.provisioning import has_source
+from rag.assistant import Assistant
 from rag.generation.llamacpp_generator import LlamaCppGenerator
-from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.text import normalize
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
 from rag.text import normalize
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.index import Index
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
+from rag.index.collection import Index
 
 pytestmark = pytest.mark.slow
 

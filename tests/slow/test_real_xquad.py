@@ -14,8 +14,8 @@ import pytest
 from eval.corpus import write_paragraphs
 from eval.datasets import QAItem, load_dataset, select_items
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
-from rag.index import ChunkingParams
-from rag.pipeline import Assistant, build_index
+from rag.assistant import Assistant, build_index
+from rag.index.collection import ChunkingParams
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from embeddings.fake import HashingEmbedder
+from rag.answer.prompting import ABSTENTION, build_messages
+from rag.assistant import Assistant
 from rag.errors import QuestionError, RagError
 from rag.generation.base import ChatMessage
 from rag.generation.fake import FakeGenerator
-from rag.pipeline import Assistant
-from rag.prompting import ABSTENTION, build_messages
 from rag.settings import Settings
 from rag.types import Answer, Passage
 

@@ -1,4 +1,4 @@
-"""rag.chunking: sentence splitting and packing sentences into bounded, overlapping chunks."""
+"""rag.ingest.chunking: sentence splitting and packing sentences into bounded, overlapping chunks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import Chunk, chunk_article, chunk_articles, split_sentences
-from rag.documents import Article, load_articles
+from rag.ingest.articles import Article, load_articles
+from rag.ingest.chunking import Chunk, chunk_article, chunk_articles, split_sentences
 
 
 def sentences(text: str) -> list[str]:

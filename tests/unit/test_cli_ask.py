@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from embeddings.fake import HashingEmbedder
+from rag.answer.prompting import ABSTENTION
 from rag.cli import cli
-from rag.documents import load_articles
-from rag.index import Index
-from rag.prompting import ABSTENTION
+from rag.index.collection import Index
+from rag.ingest.articles import load_articles
 
 QUESTION = "Biên chế công chức năm 2021 là bao nhiêu?"
 OFF_TOPIC = "Which football club won the 2021 league?"

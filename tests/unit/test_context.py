@@ -1,4 +1,4 @@
-"""rag.context: what the generator reads (merged, bounded) and when there is nothing to read."""
+"""rag.answer.context: what the generator reads (merged, bounded) and when there is nothing to read."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.context import evidence_gap, select_context
-from rag.documents import Article
-from rag.index import ChunkingParams, Index
+from rag.answer.context import evidence_gap, select_context
+from rag.index.collection import ChunkingParams, Index
+from rag.ingest.articles import Article
 from rag.settings import Settings
 from rag.types import Passage
 

@@ -1,4 +1,4 @@
-"""rag.documents: reading saved news pages and JSONL records into clean Articles."""
+"""rag.ingest.articles: reading saved news pages and JSONL records into clean Articles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import (
+from rag.errors import DocumentError
+from rag.ingest.articles import (
     Article,
     LoadResult,
     clean_paragraphs,
@@ -18,7 +19,6 @@ from rag.documents import (
     parse_date,
     parse_plain_text,
 )
-from rag.errors import DocumentError
 
 A000 = "000_c1d1bf0d00618ad8.txt"
 A001 = "001_eb33f2e5ca9e7309.txt"

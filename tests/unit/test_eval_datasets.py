@@ -10,7 +10,7 @@ import pytest
 from eval import DEVSET
 from eval.datasets import DatasetError, QAItem, load_dataset, select_items
 from eval.metrics import contains_answer, key_match
-from rag.documents import load_articles
+from rag.ingest.articles import load_articles
 from rag.settings import BUNDLED_ARTICLES
 
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from eval.datasets import QAItem, load_dataset
 from eval.runner import evaluate, run_from_cli
+from rag.assistant import Assistant
 from rag.cli import cli
-from rag.pipeline import Assistant
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Answer, Passage
 

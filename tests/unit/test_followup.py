@@ -1,4 +1,4 @@
-"""rag.followup: follow-ups ("And in 2023?", "Còn năm 2021?", "Ai chủ trì?") made to stand alone."""
+"""rag.retrieve.followup: follow-ups ("And in 2023?", "Còn năm 2021?", "Ai chủ trì?") made to stand alone."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.followup import previous_questions, standalone_question
+from rag.assistant import Assistant
 from rag.generation.fake import FakeGenerator
-from rag.pipeline import Assistant
+from rag.retrieve.followup import previous_questions, standalone_question
 from rag.settings import Settings
 
 MOTTO_EN = "What was the motto of the Ministry of Home Affairs in 2020?"

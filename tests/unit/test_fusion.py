@@ -1,10 +1,10 @@
-"""rag.fusion.reciprocal_rank_fusion on small rankings whose fused order is known by hand."""
+"""rag.retrieve.fusion.reciprocal_rank_fusion on small rankings whose fused order is known by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.fusion import reciprocal_rank_fusion
+from rag.retrieve.fusion import reciprocal_rank_fusion
 
 
 def test_scores_are_weight_over_k_plus_rank_summed_over_rankings() -> None:

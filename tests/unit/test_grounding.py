@@ -1,4 +1,4 @@
-"""rag.grounding: which passages support an answer, and figures that come from nowhere."""
+"""rag.answer.grounding: which passages support an answer, and figures that come from nowhere."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from rag.grounding import (
+from rag.answer.grounding import (
     best_support,
     other_year_source,
     says_nothing,

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.documents import Article, load_articles
+from rag.assistant import _default_index
 from rag.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
     RagError,
 )
-from rag.index import (
+from rag.index.collection import (
     ARTICLES,
     CHUNKS,
     FORMAT_VERSION,
@@ -31,10 +31,10 @@ from rag.index import (
     Index,
     read_manifest,
 )
-from rag.lexical import LEXICAL_DIR
-from rag.pipeline import _default_index
+from rag.index.lexical import LEXICAL_DIR
+from rag.index.stores.faiss_store import FaissStore
+from rag.ingest.articles import Article, load_articles
 from rag.settings import Settings
-from rag.stores.faiss_store import FaissStore
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +286,7 @@ def test_failed_save_leaves_the_old_index_and_no_temp_folder(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("rag.index._write_jsonl", broken)
+    monkeypatch.setattr("rag.index.collection._write_jsonl", broken)
     with pytest.raises(OSError, match="disk full"):
         index.save(saved)
     assert {p.relative_to(saved): p.read_bytes() for p in saved.rglob("*") if p.is_file()} == before

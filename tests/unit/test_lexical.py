@@ -1,4 +1,4 @@
-"""rag.lexical: the tokenizer as BM25 sees it, searching, and the persisted lexical index
+"""rag.index.lexical: the tokenizer as BM25 sees it, searching, and the persisted lexical index
 (alone and inside an index folder, whose manifest covers it)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.documents import Article
 from rag.errors import IndexCorruptError
-from rag.index import MANIFEST, Index
-from rag.lexical import LEXICAL_DIR, LexicalIndex
+from rag.index.collection import MANIFEST, Index
+from rag.index.lexical import LEXICAL_DIR, LexicalIndex
+from rag.ingest.articles import Article
 from rag.text import tokenize
 
 TEXTS = [

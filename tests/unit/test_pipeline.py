@@ -1,4 +1,4 @@
-"""rag.pipeline.Assistant: the default index, the search contract, adding documents."""
+"""rag.Assistant: the default index, the search contract, adding documents."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from embeddings.fake import HashingEmbedder
+from rag.assistant import Assistant
 from rag.errors import QuestionError
-from rag.index import MANIFEST, Index
-from rag.pipeline import Assistant
+from rag.index.collection import MANIFEST, Index
+from rag.index.stores.faiss_store import FaissStore
 from rag.settings import Settings
-from rag.stores.faiss_store import FaissStore
 from rag.types import Passage
 
 A001 = "001_eb33f2e5ca9e7309.txt"

@@ -1,4 +1,4 @@
-"""rag.prompting: the grounded prompt (delimited passages, language rules) and reply clean-up."""
+"""rag.answer.prompting: the grounded prompt (delimited passages, language rules) and reply clean-up."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.prompting import ABSTENTION, NOT_FOUND, build_messages, is_not_found, parse_reply
+from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages, is_not_found, parse_reply
 from rag.types import Passage
 
 

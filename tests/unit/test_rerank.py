@@ -1,4 +1,4 @@
-"""rag.rerank.SentenceReranker with the hashing embedder, and its wiring into the Retriever
+"""rag.retrieve.rerank.SentenceReranker with the hashing embedder, and its wiring into the Retriever
 and the Assistant through the settings."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from embeddings.fake import HashingEmbedder
-from rag.documents import load_articles
+from rag.assistant import Assistant
 from rag.generation.fake import FakeGenerator
-from rag.index import Index
-from rag.pipeline import Assistant
-from rag.rerank import SentenceReranker
-from rag.retrieval import FusionParams, Retriever
+from rag.index.collection import Index
+from rag.ingest.articles import load_articles
+from rag.retrieve.rerank import SentenceReranker
+from rag.retrieve.retriever import FusionParams, Retriever
 from rag.settings import BUNDLED_ARTICLES, Settings
 from rag.text import normalize
 from rag.types import Passage

@@ -1,5 +1,5 @@
-"""Time awareness: the years a text names (rag.timeaware) and the year-aware re-ranking
-of rag.retrieval.Retriever, on tiny indexes built in tmp_path."""
+"""Time awareness: the years a text names (rag.retrieve.timeaware) and the year-aware re-ranking
+of rag.retrieve.Retriever, on tiny indexes built in tmp_path."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.documents import load_articles
-from rag.index import Index
-from rag.retrieval import FusionParams, Retriever
-from rag.timeaware import (
+from rag.index.collection import Index
+from rag.ingest.articles import load_articles
+from rag.retrieve.retriever import FusionParams, Retriever
+from rag.retrieve.timeaware import (
     article_years,
     question_years,
     year_match,

@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 import ui.app
-from rag.pipeline import Assistant
+from rag.assistant import Assistant
 from rag.settings import Settings
 from ui.loader import AssistantLoader
 

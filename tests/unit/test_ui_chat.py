@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from rag.documents import LoadResult
+from rag.assistant import Assistant
 from rag.errors import DocumentError
 from rag.generation.fake import FakeGenerator
-from rag.pipeline import Assistant
+from rag.ingest.articles import LoadResult
 from rag.settings import Settings
 from ui import render
 from ui.chat import FAILED_TO_LOAD, SOMETHING_WRONG, STILL_LOADING, ChatPage, Conversation

@@ -7,19 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings.base import Embedder
-
-from .fusion import reciprocal_rank_fusion
-from .index import Index
-from .rerank import SentenceReranker
-from .settings import Settings
-from .text import guess_language, normalize
-from .timeaware import article_years, question_years, year_relevance
-from .types import Passage
+from rag.index.collection import Index
+from rag.retrieve.fusion import reciprocal_rank_fusion
+from rag.retrieve.rerank import SentenceReranker
+from rag.retrieve.timeaware import article_years, question_years, year_relevance
+from rag.settings import Settings
+from rag.text import guess_language, normalize
+from rag.types import Passage
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    """How the dense and the BM25 rankings are merged (``rag.fusion``).
+    """How the dense and the BM25 rankings are merged (``rag.retrieve.fusion``).
 
     English questions share almost no words with Vietnamese articles (only names and numbers),
     so BM25 gets ``lexical_weight_en`` for them instead of ``lexical_weight``; a weight of 0
@@ -39,7 +38,7 @@ class Retriever:
     time-aware bonus.
 
     When the question names a year, a passage gets ``year_bonus`` times its year relevance
-    (``rag.timeaware.year_relevance``: the years its own text names, or, at half weight, the
+    (``rag.retrieve.timeaware.year_relevance``: the years its own text names, or, at half weight, the
     event years of its article) added to its cosine, and the dense ranking follows that sum.
 
     ``Passage.score`` is always that dense score (cosine plus the year bonus), also for passages
@@ -47,7 +46,7 @@ class Retriever:
     order of the passages comes from the fusion: the evidence gate compares it with a cosine
     threshold (``Settings.min_relevance``).
 
-    With a ``reranker`` (``rag.rerank``), the first ``rerank_depth`` fused passages are then
+    With a ``reranker`` (``rag.retrieve.rerank``), the first ``rerank_depth`` fused passages are then
     re-ordered by their best sentence before the top ``k`` are kept; their scores stay the same.
     """
 

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .errors import RagError
-from .settings import Settings
+from rag.errors import RagError
+from rag.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,9 +102,8 @@ def index_command(
       rag index data/articles extra.jsonl --out ./my-index
     """
     from embeddings.factory import make_embedder
-
-    from .index import ChunkingParams
-    from .pipeline import Assistant, build_index, sources_fingerprint
+    from rag.assistant import Assistant, build_index, sources_fingerprint
+    from rag.index.collection import ChunkingParams
 
     settings = Settings()
     if if_needed:
@@ -160,7 +159,7 @@ def search_command(question: str, k: int | None, index_dir: Path | None, as_json
       rag search "Biên chế công chức năm 2021 là bao nhiêu?"
       rag search "Who chaired the 2023 review?" -k 3 --json
     """
-    from .pipeline import Assistant, check_question
+    from rag.assistant import Assistant, check_question
 
     settings = Settings()
     check_question(question, settings.max_question_chars)  # before minutes of model loading
@@ -208,8 +207,8 @@ def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bo
       rag ask "Biên chế công chức năm 2021 là bao nhiêu?" --stream
       rag ask "Who chaired the 2023 review?" --json
     """
-    from .pipeline import Assistant, check_question
-    from .types import Answer
+    from rag.assistant import Assistant, check_question
+    from rag.types import Answer
 
     settings = Settings()
     check_question(question, settings.max_question_chars)  # before minutes of model loading
@@ -271,9 +270,9 @@ def print_answer(answer: Any, show_text: bool = True) -> None:
 @friendly_errors
 def chat_command(index_dir: Path | None) -> None:
     """Chat in the terminal: ask, then ask follow-ups ("And in 2023?"). Ctrl-D to leave."""
-    from .errors import QuestionError
-    from .pipeline import Assistant
-    from .types import Answer
+    from rag.assistant import Assistant
+    from rag.errors import QuestionError
+    from rag.types import Answer
 
     assistant = Assistant.load(index_dir, Settings(), progress=tqdm_progress("indexing"))
     click.secho("Loading the models…", dim=True, err=True)
@@ -416,7 +415,7 @@ def _provision(spec: Any, settings: Settings) -> Path:
 
     post_process = None
     if spec.kind == "generator":
-        from .generation.conversion import gguf_to_safetensors
+        from rag.generation.conversion import gguf_to_safetensors
 
         post_process = gguf_to_safetensors
     return provision(spec, settings.resolved_models_dir, _byte_progress, post_process)

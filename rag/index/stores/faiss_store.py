@@ -8,7 +8,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from ..errors import IndexCorruptError, IndexMismatchError
+from rag.errors import IndexCorruptError, IndexMismatchError
 
 
 class FaissStore:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .documents import Article
+from rag.ingest.articles import Article
 
 # Abbreviations after which a full stop does not end a sentence (Vietnamese and English).
 _ABBREVIATIONS = {

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from embeddings.base import Embedder
-
-from .chunking import split_sentences
-from .types import Passage
+from rag.ingest.chunking import split_sentences
+from rag.types import Passage
 
 ChunkKey = tuple[str, int, int]  # (doc_id, start, end): a passage's place in its article
 

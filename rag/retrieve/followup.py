@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .timeaware import question_years
+from rag.retrieve.timeaware import question_years
 
 _FOLLOWUP_START = re.compile(
     r"^(and|what about|how about|also|và|còn|thế còn|vậy còn|thế|vậy)\b", re.IGNORECASE

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .text import normalize
+from rag.text import normalize
 
 _RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[–—-]\s*((?:19|20)\d\d)(?!\d)")
 _YEAR = re.compile(r"(?<![\d.,])((?:19[5-9]|20\d)\d)(?![\d])")

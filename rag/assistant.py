@@ -11,10 +11,16 @@ from typing import Any
 
 from embeddings.base import Embedder
 from embeddings.factory import make_embedder
-
-from .context import evidence_gap, select_context
-from .documents import SUPPORTED_SUFFIXES, LoadResult, load_articles
-from .errors import (
+from rag.answer.context import evidence_gap, select_context
+from rag.answer.grounding import (
+    other_year_source,
+    says_nothing,
+    supporting_passages,
+    unsupported_figures,
+    unsupported_names,
+)
+from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages, parse_reply
+from rag.errors import (
     DocumentError,
     IndexCorruptError,
     IndexMismatchError,
@@ -22,23 +28,16 @@ from .errors import (
     QuestionError,
     RagError,
 )
-from .followup import standalone_question
-from .generation.base import ChatMessage, Generator
-from .generation.factory import make_generator
-from .grounding import (
-    other_year_source,
-    says_nothing,
-    supporting_passages,
-    unsupported_figures,
-    unsupported_names,
-)
-from .index import ChunkingParams, Index, ProgressFactory, read_manifest
-from .prompting import ABSTENTION, NOT_FOUND, build_messages, parse_reply
-from .rerank import SentenceReranker
-from .retrieval import Retriever
-from .settings import Settings
-from .text import guess_language
-from .types import Answer, Passage
+from rag.generation.base import ChatMessage, Generator
+from rag.generation.factory import make_generator
+from rag.index.collection import ChunkingParams, Index, ProgressFactory, read_manifest
+from rag.ingest.articles import SUPPORTED_SUFFIXES, LoadResult, load_articles
+from rag.retrieve.followup import standalone_question
+from rag.retrieve.rerank import SentenceReranker
+from rag.retrieve.retriever import Retriever
+from rag.settings import Settings
+from rag.text import guess_language
+from rag.types import Answer, Passage
 
 log = logging.getLogger(__name__)
 _MODEL_SETTINGS = {

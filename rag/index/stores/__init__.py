@@ -1,6 +1,6 @@
 """Vector stores: the ``VectorStore`` protocol and its implementations."""
 
-from .base import VectorStore
-from .faiss_store import FaissStore
+from rag.index.stores.base import VectorStore
+from rag.index.stores.faiss_store import FaissStore
 
 __all__ = ["FaissStore", "VectorStore"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from .errors import IndexCorruptError
-from .text import tokenize
+from rag.errors import IndexCorruptError
+from rag.text import tokenize
 
 LEXICAL_DIR = "lexical"
 log = logging.getLogger(__name__)

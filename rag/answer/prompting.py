@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .generation.base import ChatMessage
-from .types import Passage
+from rag.generation.base import ChatMessage
+from rag.types import Passage
 
 NOT_FOUND = "NOT_FOUND"
 ABSTENTION = {

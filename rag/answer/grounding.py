@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from .chunking import split_sentences
-from .text import normalize, tokenize
-from .timeaware import question_years, year_mentions
-from .types import Passage
+from rag.ingest.chunking import split_sentences
+from rag.retrieve.timeaware import question_years, year_mentions
+from rag.text import normalize, tokenize
+from rag.types import Passage
 
 _DIGITS = re.compile(r"\d[\d.,]*\d|\d")
 _UPPER = "A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import DocumentError
-from .text import normalize
+from rag.errors import DocumentError
+from rag.text import normalize
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
 MAX_FILE_BYTES = 50 * 1024 * 1024

@@ -6,7 +6,7 @@ An index is a folder::
     vectors.faiss    the FAISS index, one row per chunk
     chunks.jsonl     chunk metadata and text, one line per row of vectors.faiss, same order
     articles.jsonl   the cleaned articles
-    lexical/         BM25 over the same chunks (rag.lexical), rows in the same order
+    lexical/         BM25 over the same chunks (rag.index.lexical), rows in the same order
 
 The manifest's checksums cover every file, those under ``lexical/`` included. It is written to
 a temporary sibling folder and renamed into place, so a crash never leaves a half-written
@@ -31,12 +31,11 @@ import faiss
 import numpy as np
 
 from embeddings.base import Embedder
-
-from .chunking import Chunk, chunk_articles
-from .documents import Article
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
-from .lexical import LEXICAL_DIR, LexicalIndex
-from .stores.faiss_store import FaissStore
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
+from rag.index.lexical import LEXICAL_DIR, LexicalIndex
+from rag.index.stores.faiss_store import FaissStore
+from rag.ingest.articles import Article
+from rag.ingest.chunking import Chunk, chunk_articles
 
 FORMAT = "newsrag-index"
 FORMAT_VERSION = 2  # 2: the lexical index joined the folder

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .index import Index
-from .settings import Settings
-from .timeaware import question_years, year_match
-from .types import Passage
+from rag.index.collection import Index
+from rag.retrieve.timeaware import question_years, year_match
+from rag.settings import Settings
+from rag.types import Passage
 
 
 def select_context(pool: list[Passage], index: Index, settings: Settings) -> list[Passage]:

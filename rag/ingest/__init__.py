@@ -1,0 +1,1 @@
+"""From files to passages: reading articles, cleaning news-page text, chunking into passages."""
