@@ -27,9 +27,10 @@ from typing import Any
 from eval import DEVSET
 from eval.datasets import load_dataset, select_items
 from eval.runner import evaluate
-from rag.assistant import Assistant, build_index
-from rag.cli import tqdm_progress
-from rag.index.collection import MANIFEST, ChunkingParams
+from rag.assistant import Assistant
+from rag.console import tqdm_progress
+from rag.index.default import build_index
+from rag.index.folder import MANIFEST
 from rag.index.lexical import LexicalIndex
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -84,7 +85,7 @@ def _distractor_index(
     if (folder / MANIFEST).exists():
         return folder
     records = _choose_news(_read_news(), seeds, count, hard, seed)
-    chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
+    chunking = settings.chunking()
     with tempfile.TemporaryDirectory(prefix="newsrag-distractors-") as staging:
         news = Path(staging) / "news.jsonl"
         news.write_text(

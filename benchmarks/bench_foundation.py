@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.assistant import Assistant, build_index
-from rag.index.collection import ChunkingParams
+from rag.assistant import Assistant
+from rag.index.default import build_index
 from rag.settings import Settings
 
 QUESTIONS = [
@@ -44,8 +44,7 @@ def main() -> None:
         assistant = Assistant.load(settings=settings)  # builds (and loads the embedder)
         embedder = assistant.embedder
         started = time.perf_counter()
-        chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
-        index, _ = build_index([settings.articles_dir], embedder, chunking)
+        index, _ = build_index([settings.articles_dir], embedder, settings.chunking())
         build_s = time.perf_counter() - started
         print(f"index build (5 articles, {len(index)} passages, model loaded): {build_s:.1f} s")
 

@@ -29,16 +29,17 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.base import Embedder
-from embeddings.factory import make_embedder
 from eval.corpus import dataset_index
 from eval.datasets import QAItem, load_dataset
 from eval.metrics import MRR_CUTOFF, gold_rank
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
-from rag.assistant import _default_index
+from rag.console import tqdm_progress
+from rag.embedder import embedder_from
 from rag.index.collection import Index
+from rag.index.default import default_index
 from rag.retrieve.rerank import SentenceReranker
-from rag.retrieve.retriever import FusionParams, Retriever
-from rag.settings import PROJECT_ROOT, Settings, slug
+from rag.retrieve.retriever import Retriever
+from rag.settings import PROJECT_ROOT, FusionParams, Settings, slug
 from rag.text import normalize
 from rag.types import Passage
 
@@ -61,8 +62,7 @@ Search = Callable[[QuestionSet, int], list[Passage | str]]
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    embedder = make_embedder(settings.embedder, settings.resolved_models_dir,
-                             settings.embedder_dtype, settings.embed_batch_size)  # fmt: skip
+    embedder = embedder_from(settings)
     sets = question_sets(settings, embedder, args.limit)
     fusion = FusionParams(
         _given(args.fusion_k, settings.fusion_k),
@@ -93,7 +93,7 @@ def question_sets(settings: Settings, embedder: Embedder, limit: int | None) -> 
     folder = dataset_index(vietnamese.paragraphs, vietnamese.name, settings, embedder,
                            progress=_progress("indexing XQuAD"))  # fmt: skip
     xquad = Index.load(folder, embedder.model_id)
-    default = _default_index(settings, embedder, _progress("indexing the articles"))
+    default = default_index(settings, embedder, _progress("indexing the articles"))
     english = list(cross_lingual_items(XQUAD_VI, XQUAD_EN))
     devset = load_dataset(DEVSET).items
     sets = []
@@ -140,8 +140,7 @@ def retrieval_modes(
     def retriever(
         qs: QuestionSet, params: FusionParams, reranker: SentenceReranker | None = None
     ) -> Retriever:
-        return Retriever(qs.index, embedder, settings.candidate_pool, settings.year_bonus, params,
-                         reranker, settings.rerank_depth)  # fmt: skip
+        return Retriever(qs.index, embedder, replace(settings.retrieval(), fusion=params), reranker)
 
     def dense(qs: QuestionSet, n: int) -> list[Passage | str]:
         question = normalize(qs.items[n].question)
@@ -288,8 +287,6 @@ def _given(value: float | None, default: float) -> float:
 
 
 def _progress(label: str) -> Callable[[int], Callable[[int], None]]:
-    from rag.cli import tqdm_progress
-
     return tqdm_progress(label)
 
 

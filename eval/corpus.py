@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embeddings.base import Embedder
-from embeddings.factory import make_embedder
-from rag.assistant import Assistant, build_index, sources_fingerprint
+from rag.assistant import Assistant
+from rag.embedder import embedder_from
 from rag.errors import IndexError_, RagError
-from rag.index.collection import MANIFEST, ChunkingParams, Index, ProgressFactory
+from rag.index.collection import Index, ProgressFactory
+from rag.index.default import build_index, sources_fingerprint
+from rag.index.folder import MANIFEST
 from rag.settings import Settings, slug
 
 from .datasets import Dataset, DatasetError, Paragraph
@@ -36,8 +38,7 @@ def open_assistant(
     cache (or into ``index_dir``; an index already there is used as it is, which is how English
     questions are evaluated against an index of the parallel Vietnamese paragraphs).
     """
-    embedder = make_embedder(settings.embedder, settings.resolved_models_dir,
-                             settings.embedder_dtype, settings.embed_batch_size)  # fmt: skip
+    embedder = embedder_from(settings)
     if corpus_from_dataset:
         if not dataset.paragraphs:
             raise DatasetError(str(dataset.path), "--corpus-from-dataset needs a SQuAD JSON file")
@@ -63,7 +64,7 @@ def dataset_index(
     an index is used whatever it was built from (it may hold the parallel Vietnamese paragraphs
     for an English file); one that does not is built there.
     """
-    chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
+    chunking = settings.chunking()
     with tempfile.TemporaryDirectory(prefix="newsrag-eval-") as staging:
         source = Path(staging) / f"{slug(name)}.jsonl"
         write_paragraphs(paragraphs, source)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import click
 from tqdm import tqdm
 
+from rag.console import tqdm_progress
 from rag.errors import GenerationError, QuestionError
 from rag.settings import Settings
 from rag.types import Answer, Passage
@@ -65,8 +66,6 @@ def run_from_cli(
     Raises ``KeyboardInterrupt`` again after writing what was done, so the command still exits
     as interrupted.
     """
-    from rag.cli import tqdm_progress  # the CLI's progress bar, for building an index
-
     dataset = load_dataset(qa_file)
     _show_problems(dataset.problems)
     items = select_items(dataset.items, limit, sample, seed)

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from rag.cli import tqdm_progress
+from rag.console import load_settings, tqdm_progress
 from rag.errors import RagError
 from rag.settings import Settings
 
@@ -36,7 +36,7 @@ COLUMNS = ("hit@1", "hit@3", "hit@5", "mrr@10", "em", "f1", "contains", "correct
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(Settings(), args)
+        return run(load_settings(), args)
     except RagError as error:
         click.secho(f"Error: {error}", fg="red", err=True)
         return 1

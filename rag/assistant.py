@@ -1,43 +1,37 @@
-"""The ``Assistant``: the one object the CLI, the chat and the evaluation talk to."""
+"""The ``Assistant``: the one object the CLI, the chat and the evaluation talk to.
+
+It wires the stages together: follow-up rewriting and retrieval (``rag.retrieve``), the
+evidence gate and the prompt (``rag.answer``), the generator (``rag.generation``), and the
+checks a reply must pass (``rag.answer.checks``).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
+from collections.abc import Generator as PieceGenerator
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder
-from embeddings.factory import make_embedder
+from rag.answer.checks import draft_from_reply, first_failure
 from rag.answer.context import evidence_gap, select_context
-from rag.answer.grounding import (
-    other_year_source,
-    says_nothing,
-    supporting_passages,
-    unsupported_figures,
-    unsupported_names,
-)
-from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages, parse_reply
-from rag.errors import (
-    DocumentError,
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    QuestionError,
-    RagError,
-)
+from rag.answer.prompting import ABSTENTION, build_messages
+from rag.answer.reply import hold_back_marker, parse_reply
+from rag.embedder import embedder_from
+from rag.errors import DocumentError, QuestionError, RagError
 from rag.generation.base import ChatMessage, Generator
 from rag.generation.factory import make_generator
-from rag.index.collection import ChunkingParams, Index, ProgressFactory, read_manifest
-from rag.ingest.articles import SUPPORTED_SUFFIXES, LoadResult, load_articles
+from rag.index.collection import Index, ProgressFactory
+from rag.index.default import default_index
+from rag.ingest.articles import LoadResult, load_articles
 from rag.retrieve.followup import standalone_question
 from rag.retrieve.rerank import SentenceReranker
 from rag.retrieve.retriever import Retriever
 from rag.settings import Settings
 from rag.text import guess_language
-from rag.types import Answer, Passage
+from rag.types import Answer, AnswerStream, Passage
 
 log = logging.getLogger(__name__)
 _MODEL_SETTINGS = {
@@ -82,14 +76,11 @@ class Assistant:
         resolved when a question is first asked, so searching works without one.
         """
         settings = settings or Settings()
-        embedder = embedder or make_embedder(
-            settings.embedder, settings.resolved_models_dir, settings.embedder_dtype,
-            settings.embed_batch_size,
-        )  # fmt: skip
+        embedder = embedder or embedder_from(settings)
         if index_dir is not None:
             index = Index.load(Path(index_dir), embedder.model_id)
         else:
-            index = _default_index(settings, embedder, progress)
+            index = default_index(settings, embedder, progress)
         return cls(index, embedder, settings, generator)
 
     @property
@@ -133,19 +124,22 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """Answer from the articles alone, citing the passages used, or say they do not tell."""
-        for item in self.stream(question, history):
-            if isinstance(item, Answer):
-                return item
-        raise RagError("the answer stream ended without an answer")  # pragma: no cover
+        return self.stream(question, history).answer
 
-    def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[str | Answer]:
-        """Yield the answer's text in pieces as it is written, then the finished ``Answer``.
+    def stream(self, question: str, history: Sequence[Any] | None = None) -> AnswerStream:
+        """The answer's text in pieces as it is written; ``.answer`` on the returned stream is
+        the finished ``Answer`` once the pieces are read (see ``rag.types.AnswerStream``).
 
         The pieces are the model's raw words; the ``Answer`` holds the checked text (invalid
-        citations removed), so a display should replace the streamed text with it.
+        citations removed), so a display should replace the streamed text with it. A bad
+        question raises ``QuestionError`` here, before any model runs.
         """
+        return AnswerStream(self._answer(self._checked(question), history))
+
+    def _answer(
+        self, question: str, history: Sequence[Any] | None
+    ) -> PieceGenerator[str, None, Answer]:
         clock = _Clock()
-        question = self._checked(question)
         language = guess_language(question)
         searched = standalone_question(question, history)
         pool = self.retriever.retrieve(searched, self.settings.candidate_pool)
@@ -153,13 +147,22 @@ class Assistant:
         context = select_context(pool, self.index, self.settings)
         if gap := evidence_gap(searched, pool, self.settings.min_relevance):
             log.info("abstaining before generation: %s", gap)
-            yield self._abstention(question, searched, language, clock)
-            return
+            return self._abstention(question, searched, language, clock)
         messages = build_messages(searched, context, language)
         pieces: list[str] = []
-        yield from _hold_back_marker(self._generate(messages, pieces))
+        yield from hold_back_marker(self._generate(messages, pieces))
         clock.lap("generate")
-        yield self._finish(question, searched, language, "".join(pieces), context, clock)
+        draft = draft_from_reply(
+            parse_reply("".join(pieces), len(context)), searched, language, context
+        )
+        if reason := first_failure(draft):
+            log.info("abstaining: %s", reason)
+            return self._abstention(question, searched, language, clock)
+        return Answer(
+            question=question, text=draft.text, abstained=False, language=language,
+            citations=draft.cited_passages, timings=clock.finish(),
+            searched_question=searched if searched != question else None,
+        )  # fmt: skip
 
     def _generate(self, messages: list[ChatMessage], sink: list[str]) -> Iterator[str]:
         for piece in self.generator.stream(
@@ -167,42 +170,6 @@ class Assistant:
         ):
             sink.append(piece)
             yield piece
-
-    def _finish(
-        self,
-        question: str,
-        searched: str,
-        language: str,
-        raw: str,
-        context: list[Passage],
-        clock: _Clock,
-    ) -> Answer:
-        reply = parse_reply(raw, len(context))
-        if reply.not_found or not reply.text:
-            return self._abstention(question, searched, language, clock)
-        cited = list(reply.cited)
-        text = reply.text
-        if says_nothing(text, searched):
-            log.info("abstaining: the reply adds nothing to the question: %r", text[:200])
-            return self._abstention(question, searched, language, clock)
-        if not cited:  # the model forgot to cite: cite what visibly supports the answer
-            cited = supporting_passages(text, context, question=searched, language=language)
-            text += "".join(f" [{n}]" for n in range(1, len(cited) + 1))
-        # A figure or a Vietnamese name found in no passage was made up, not quoted.
-        invented = unsupported_figures(text, searched, context)
-        invented += unsupported_names(text, searched, context)
-        if not cited or invented:
-            log.info("abstaining: answer not grounded (cited=%s, invented=%s)", cited, invented)
-            return self._abstention(question, searched, language, clock)
-        other_year = other_year_source(text, searched, [context[i] for i in cited])
-        if other_year is not None:
-            log.info("abstaining: the answer comes from a sentence about %d", other_year)
-            return self._abstention(question, searched, language, clock)
-        return Answer(
-            question=question, text=text, abstained=False, language=language,
-            citations=[context[i] for i in cited], timings=clock.finish(),
-            searched_question=searched if searched != question else None,
-        )  # fmt: skip
 
     def _abstention(self, question: str, searched: str, language: str, clock: _Clock) -> Answer:
         return Answer(
@@ -264,66 +231,3 @@ class _Clock:
             "generate": self.laps.get("generate", 0.0),
             "total": round(time.perf_counter() - self._start, 4),
         }
-
-
-def _hold_back_marker(pieces: Iterable[str]) -> Iterator[str]:
-    """Pass pieces through, except while they could still spell the NOT_FOUND marker."""
-    held: str | None = ""
-    for piece in pieces:
-        if held is None:
-            yield piece
-            continue
-        held += piece
-        # Spelled as is_not_found reads it: any case, a space for the underscore.
-        spelled = held.strip().strip("*`'\"").upper().replace(" ", "_")
-        if not NOT_FOUND.startswith(spelled[: len(NOT_FOUND)]):
-            yield held
-            held = None
-
-
-def build_index(
-    paths: Iterable[Path | str],
-    embedder: Embedder,
-    chunking: ChunkingParams,
-    progress: ProgressFactory | None = None,
-) -> tuple[Index, LoadResult]:
-    """Load the articles under ``paths`` and index them (nothing is saved)."""
-    loaded = load_articles(paths)
-    if not loaded.articles:
-        problems = "; ".join(str(e) for e in loaded.errors[:3]) or "no articles found"
-        raise RagError(f"nothing to index: {problems}")
-    return Index.build(loaded.articles, embedder, chunking, progress), loaded
-
-
-def _default_index(
-    settings: Settings, embedder: Embedder, progress: ProgressFactory | None
-) -> Index:
-    folder = settings.resolved_index_dir
-    chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
-    fingerprint = sources_fingerprint(settings.articles_dir, embedder.model_id, chunking)
-    try:
-        if read_manifest(folder).get("extra", {}).get("fingerprint") == fingerprint:
-            return Index.load(folder, embedder.model_id)
-        log.info("articles or settings changed since %s was built; rebuilding", folder)
-    except IndexNotFoundError:
-        log.info("building the default index at %s", folder)
-    except (IndexCorruptError, IndexMismatchError) as problem:  # ours and derived: rebuild
-        log.warning("default index cannot be used (%s); rebuilding", problem)
-    index, loaded = build_index([settings.articles_dir], embedder, chunking, progress)
-    for error in loaded.errors:
-        log.warning("skipped: %s", error)
-    index.extra = {"fingerprint": fingerprint, "sources": [str(settings.articles_dir)]}
-    index.save(folder)
-    return index
-
-
-def sources_fingerprint(folder: Path, embedder_id: str, chunking: ChunkingParams) -> str:
-    """Changes whenever an article file, the embedder or the chunking changes."""
-    digest = hashlib.sha256(f"{embedder_id}|{chunking}".encode())
-    if folder.is_dir():
-        for path in sorted(
-            p for p in folder.rglob("*") if p.name.lower().endswith(SUPPORTED_SUFFIXES)
-        ):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()

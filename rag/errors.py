@@ -6,9 +6,8 @@ its message so that the CLI and UI can show it as is. Friendly wording happens o
 
 from __future__ import annotations
 
-
-class RagError(Exception):
-    """Base class of every error raised on purpose by this project."""
+# The root and the model error are defined by the model layer (it imports nothing from rag/).
+from embeddings.errors import ModelError, RagError
 
 
 class ConfigError(RagError):
@@ -46,10 +45,6 @@ class IndexMismatchError(IndexError_):
     """The index was built differently from what is asked now (another embedder, dimension...)."""
 
 
-class ModelError(RagError):
-    """A model is missing, incomplete, fails its checksum, or cannot be loaded."""
-
-
 class QuestionError(RagError):
     """The question cannot be answered as given (empty, too long)."""
 
@@ -61,6 +56,7 @@ class GenerationError(RagError):
 __all__ = [
     "ConfigError",
     "DocumentError",
+    "FileProblem",
     "GenerationError",
     "IndexCorruptError",
     "IndexError_",

@@ -7,6 +7,7 @@ Examples: ``RAG_EMBEDDER=/path/to/model``, ``RAG_CACHE_DIR=/data/newsrag``, ``RA
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,35 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    """How articles are cut into passages (``rag.ingest.chunking``); recorded in an index."""
+
+    max_chars: int
+    overlap: int
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """How the dense and the BM25 rankings are merged (``rag.retrieve.fusion``)."""
+
+    k: float
+    dense_weight: float
+    lexical_weight: float
+    lexical_weight_en: float  # for English questions
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    """What the retriever (``rag.retrieve.retriever``) needs of the settings."""
+
+    candidate_pool: int
+    year_bonus: float
+    fusion: FusionParams
+    rerank: bool
+    rerank_depth: int
 
 
 def _default_cache_dir() -> Path:
@@ -46,8 +76,9 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=100)
     candidate_pool: int = Field(default=20, ge=1, le=1000)  # re-ranked for time awareness
     year_bonus: float = Field(default=0.08, ge=0.0, le=1.0)  # for passages naming the asked year
-    # Hybrid retrieval: dense and BM25 rankings merged by reciprocal rank fusion (rag.retrieve.fusion),
-    # rank r of a ranking earning weight / (fusion_k + r); a weight of 0 turns a side off.
+    # Hybrid retrieval: dense and BM25 rankings merged by reciprocal rank fusion
+    # (rag.retrieve.fusion), rank r of a ranking earning weight / (fusion_k + r); a weight of 0
+    # turns a side off.
     # Chosen on benchmarks/bench_retrieval.py (a flat optimum around k 10-20, BM25 0.5). English
     # questions share almost no words with Vietnamese articles: any BM25 weight hurt them there.
     fusion_k: float = Field(default=10.0, ge=0.0, le=1000.0)
@@ -80,6 +111,22 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    # --- the settings of one stage, as the stage takes them -------------------------------
+
+    def chunking(self) -> ChunkingParams:
+        return ChunkingParams(self.chunk_max_chars, self.chunk_overlap_sentences)
+
+    def fusion(self) -> FusionParams:
+        return FusionParams(
+            self.fusion_k, self.fusion_dense_weight, self.fusion_lexical_weight,
+            self.fusion_lexical_weight_en,
+        )  # fmt: skip
+
+    def retrieval(self) -> RetrievalParams:
+        return RetrievalParams(
+            self.candidate_pool, self.year_bonus, self.fusion(), self.rerank, self.rerank_depth
+        )
 
     @property
     def resolved_models_dir(self) -> Path:

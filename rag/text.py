@@ -45,30 +45,10 @@ def unify_tone_marks(word: str) -> str:
     return "".join(letters)
 
 
-def strip_diacritics(text: str) -> str:
-    """ASCII-folded text (``Hòa`` -> ``Hoa``, ``đ`` -> ``d``), for lenient comparisons."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 # --- numbers ---------------------------------------------------------------------------------
 
 # 247.344 / 1.783.174 (dots group thousands) and 10,01 (comma is the decimal mark).
 _VI_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w]|[.,]\d)")
-
-
-def parse_vietnamese_number(token: str) -> float | None:
-    """Read a number as Vietnamese writes it; ``None`` if the token is not one.
-
-    >>> parse_vietnamese_number("247.344"), parse_vietnamese_number("10,01%")
-    (247344.0, 10.01)
-    """
-    match = _VI_NUMBER.fullmatch(token.strip().rstrip("%").strip())
-    if match is None:
-        return None
-    whole = match.group(1).replace(".", "")
-    fraction = match.group(2)
-    return float(f"{whole}.{fraction}") if fraction else float(whole)
 
 
 def canonical_numbers(text: str) -> str:
@@ -109,7 +89,7 @@ def guess_language(text: str) -> str:
     return "vi" if (marked + function_words) / len(words) >= 0.2 else "en"
 
 
-# --- tokens and years -------------------------------------------------------------------------
+# --- tokens -------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W_]+", re.UNICODE)
 
@@ -118,11 +98,3 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased syllables and canonical numbers of normalised text (lexical matching)."""
     text = canonical_numbers(normalize(text)).lower()
     return [tok.rstrip("%") for tok in _TOKEN.findall(text)]
-
-
-_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?!\d)")
-
-
-def years_in(text: str) -> list[int]:
-    """Four-digit years (1950-2099) mentioned in a text, in order of appearance."""
-    return [int(y) for y in _YEAR.findall(text)]

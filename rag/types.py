@@ -1,9 +1,12 @@
-"""The values the library hands out: passages found, and answers given."""
+"""The values the library hands out: passages found, answers given, and answers being written."""
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from rag.errors import RagError
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,43 @@ class Answer:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
         return data
+
+
+class AnswerStream(Iterator[str]):
+    """An answer as it is written: iterate for the text pieces, then read ``answer``.
+
+    The pieces are the model's raw words, for showing progress; ``answer`` is the finished,
+    checked ``Answer``, whose text should replace what was shown. Reading ``answer`` first
+    reads whatever pieces are left, so ``assistant.stream(q).answer`` is ``assistant.ask(q)``.
+    ``close()`` (or dropping the stream) stops the generation and frees the CPU.
+
+    Why not one iterator of ``str | Answer``: every caller had to sort the items with
+    ``isinstance``; here the types say which is which.
+    """
+
+    def __init__(self, pieces: Generator[str, None, Answer]) -> None:
+        self._pieces = pieces
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> AnswerStream:
+        return self
+
+    def __next__(self) -> str:
+        if self._answer is not None:
+            raise StopIteration
+        try:
+            return next(self._pieces)
+        except StopIteration as finished:
+            self._answer = finished.value
+            raise
+
+    @property
+    def answer(self) -> Answer:
+        for _ in self:
+            pass
+        if self._answer is None:  # pragma: no cover - the producer always returns an Answer
+            raise RagError("the answer stream ended without an answer")
+        return self._answer
+
+    def close(self) -> None:
+        self._pieces.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.assistant import Assistant
-from rag.errors import GenerationError, QuestionError, RagError
+from rag.errors import GenerationError, QuestionError
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -111,18 +111,14 @@ class ChatPage:
         conv.messages.append({"role": "assistant", "content": "…"})
         conv.panel = render.note("Searching the articles…")
         yield self._output(conv)
-        answer: Answer | None = None
         raw = ""
         try:
-            for item in self._view(assistant, passages, max_tokens).stream(question, conv.turns):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    raw += item
-                    text = render.safe_answer(raw) or "…"
-                    yield self._reply(conv, text, replace=True, panel=_WRITING)
-            if answer is None:
-                raise RagError("the answer stream ended without an answer")
+            stream = self._view(assistant, passages, max_tokens).stream(question, conv.turns)
+            for piece in stream:
+                raw += piece
+                text = render.safe_answer(raw) or "…"
+                yield self._reply(conv, text, replace=True, panel=_WRITING)
+            answer = stream.answer
         except QuestionError:
             problem = self._question_problem(question)
             yield self._reply(conv, problem, replace=True, panel=render.EMPTY_SOURCES)

@@ -12,18 +12,18 @@ import itertools
 import re
 from collections.abc import Iterable
 
+from rag.answer.markup import (
+    BARE_URL,
+    HTML_TAG,
+    MD_IMAGE,
+    MD_LINK,
+    MD_REF_DEF,
+    without_citations,
+)
 from rag.text import normalize
 from rag.types import Answer, Passage
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_CITATION = re.compile(r"\[\d+\]")
-_MD_IMAGE = re.compile(r"!\[[^\]\n]*\](?:\([^)\n]*\)?|\[[^\]\n]*\])")
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?[^)\n]*\)")
-_MD_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*<?(?:[a-z][a-z0-9+.-]*:|www\.|/)\S*.*$",
-                         re.IGNORECASE | re.MULTILINE)  # fmt: skip
-_HTML_TAG = re.compile(r"<[A-Za-z/!?][^<>]{0,200}>")  # a half-written tag is escaped below
-_BARE_URL = re.compile(r"\b(?:(?:https?|ftp|file|data|javascript):|www\.)[^\s<>()\[\]]*",
-                       re.IGNORECASE)  # fmt: skip
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 ABSTAINED_NOTE = {
@@ -49,8 +49,8 @@ def safe_answer(text: str, allowed_urls: Iterable[str] = ()) -> str:
     link, and it would be shown before the final (cleaned) text replaces it.
     """
     allowed = {url for url in allowed_urls if url}
-    text = _MD_IMAGE.sub("", text)
-    text = _MD_REF_DEF.sub("", text)
+    text = MD_IMAGE.sub("", text)
+    text = MD_REF_DEF.sub("", text)
     kept: list[str] = []
 
     def unlink(match: re.Match[str]) -> str:
@@ -60,9 +60,9 @@ def safe_answer(text: str, allowed_urls: Iterable[str] = ()) -> str:
             return f"\x00{len(kept) - 1}\x00"  # set aside, so the steps below leave it alone
         return label
 
-    text = _MD_LINK.sub(unlink, text)
-    text = _HTML_TAG.sub("", text)
-    text = _BARE_URL.sub(lambda m: m.group(0) if m.group(0) in allowed else "", text)
+    text = MD_LINK.sub(unlink, text)
+    text = HTML_TAG.sub("", text)
+    text = BARE_URL.sub(lambda m: m.group(0) if m.group(0) in allowed else "", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
@@ -98,7 +98,7 @@ def supporting_spans(passage: str, answer: str) -> list[tuple[int, int]]:
     a figure of two or more characters: single shared syllables ("của", "năm") would otherwise
     light up the whole passage.
     """
-    answer = normalize(_CITATION.sub(" ", answer))  # NFC first: combining marks split words
+    answer = normalize(without_citations(answer))  # NFC first: combining marks split words
     said = [_key(w) for w in _WORD.findall(answer)]
     pairs = set(itertools.pairwise(said))
     figures = {w for w in said if len(w) > 1 and any(c.isdigit() for c in w)}

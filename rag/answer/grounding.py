@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.markup import without_citations
 from rag.ingest.chunking import split_sentences
 from rag.retrieve.timeaware import question_years, year_mentions
 from rag.text import normalize, tokenize
@@ -20,7 +21,6 @@ _UPPER = "A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ"
 _NAME = re.compile(rf"[{_UPPER}][^\W\d_]*(?:[ ]+[{_UPPER}][^\W\d_]*)+")
 _VIETNAMESE = re.compile(r"[^\x00-\x7f]")
 _POINTERS = re.compile(r"\b(?:passages?|pages?|paragraphs?|đoạn|trang)\s+\d+", re.IGNORECASE)
-_CITATIONS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 # Words that carry no evidence (question scaffolding, both languages).
 _FILLER = {
     "the", "a", "an", "of", "in", "is", "was", "were", "and", "to", "for", "on", "at", "by",
@@ -78,7 +78,7 @@ def unsupported_figures(answer: str, question: str, passages: list[Passage]) -> 
     }
     # Citation markers and pointers into the sources ("passage 2", "page 3") are not figures;
     # anything else that is a number must be found somewhere.
-    stated = _DIGITS.findall(_POINTERS.sub(" ", _CITATIONS.sub(" ", answer)))
+    stated = _DIGITS.findall(_POINTERS.sub(" ", without_citations(answer)))
     return [n for n in stated if _bare(n) not in known]
 
 
@@ -93,7 +93,7 @@ def unsupported_names(answer: str, question: str, passages: list[Passage]) -> li
     """
     known = _folded(" ".join([question, *(p.text for p in passages)]))
     missing = []
-    for match in _NAME.finditer(_CITATIONS.sub(" ", answer)):
+    for match in _NAME.finditer(without_citations(answer)):
         words = match.group(0).split()
         first = next((i for i, w in enumerate(words) if _VIETNAMESE.search(w)), len(words))
         name = words[first:]
@@ -112,7 +112,7 @@ def _folded(text: str) -> str:
 def says_nothing(answer: str, question: str) -> bool:
     """An answer that only restates the question ("The resolution it follows is [1].") or asks
     one back: small models write these when they cannot find the fact."""
-    text = _CITATIONS.sub(" ", answer).strip()
+    text = without_citations(answer).strip()
     if text.endswith("?"):
         return True
     asked = {_stem(w) for w in tokenize(question)}
@@ -153,12 +153,8 @@ def other_year_source(answer: str, question: str, passages: list[Passage]) -> in
     return max(max(years) for years in sources)
 
 
-def best_support(answer: str, passages: list[Passage]) -> float:
-    return max((support(answer, p) for p in passages), default=0.0)
-
-
 def _content_words(text: str) -> set[str]:
-    return {w for w in tokenize(_CITATIONS.sub(" ", text)) if w not in _FILLER and len(w) > 1}
+    return {w for w in tokenize(without_citations(text)) if w not in _FILLER and len(w) > 1}
 
 
 def _bare(number: str) -> str:

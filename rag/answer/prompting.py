@@ -1,4 +1,4 @@
-"""Prompts for grounded answers, and the clean-up of what the model writes back.
+"""Prompts for grounded answers (what the model reads; ``reply`` reads what it writes back).
 
 Retrieved text is untrusted: it goes in the user turn, inside a delimited block that it cannot
 close (the delimiters are removed from passage text), and the system turn says that nothing in
@@ -8,7 +8,6 @@ that block is an instruction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from rag.generation.base import ChatMessage
 from rag.types import Passage
@@ -60,55 +59,3 @@ def _passage_block(number: int, passage: Passage) -> str:
 def _defuse(text: str) -> str:
     """Remove anything that could close or reopen the passages block."""
     return re.sub(r"</?\s*passages\s*>", " ", text, flags=re.IGNORECASE)
-
-
-# --- reading the reply ------------------------------------------------------------------------
-
-_CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_PAGE_REFERENCE = re.compile(
-    r"[ \t]*\([ \t]*(?:on |at |in )?pages?[ \t]+\d+[ \t]*\)"
-    r"|[ \t]*,?[ \t]*\b(?:on|at|in)?[ \t]*\bpages?[ \t]+\d+\b",
-    re.IGNORECASE,
-)
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]*)\)")
-_HTML_TAG = re.compile(r"<[^>]{1,200}>")
-
-
-@dataclass(frozen=True)
-class ParsedReply:
-    text: str  # cleaned, with citations renumbered 1..n in order of first use
-    cited: list[int]  # 0-based indices into the passages, in the order of the new numbers
-    not_found: bool
-
-
-def parse_reply(raw: str, passage_count: int) -> ParsedReply:
-    """Clean a model reply: drop markup, drop citations that point nowhere, renumber the rest."""
-    text = _HTML_TAG.sub("", _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", raw))).strip()
-    if is_not_found(text):
-        return ParsedReply("", [], True)
-    order: list[int] = []
-
-    def renumber(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
-        kept = []
-        for n in numbers:
-            if 1 <= n <= passage_count:
-                if n - 1 not in order:
-                    order.append(n - 1)
-                kept.append(f"[{order.index(n - 1) + 1}]")
-        return "".join(dict.fromkeys(kept))
-
-    text = _PAGE_REFERENCE.sub("", text)  # the passages have no pages: an invented pointer
-    text = _CITATION.sub(renumber, text)
-    text = re.sub(r"(\[\d+\])(?:[ \t]*\1)+", r"\1", text)  # "[1][1]" and "[1] [1]" say it once
-    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
-    return ParsedReply(text, order, False)
-
-
-def is_not_found(text: str) -> bool:
-    """The model's abstention: NOT_FOUND alone, or a reply that is mostly that marker."""
-    stripped = text.strip().strip("*`\"'.").strip()
-    if stripped.upper().startswith(NOT_FOUND):
-        return True
-    return NOT_FOUND in text.upper().replace(" ", "_") and len(text) < 3 * len(NOT_FOUND)

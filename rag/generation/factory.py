@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embeddings.catalogue import CATALOGUE, ModelSpec
-from embeddings.provisioning import check_complete, has_source, model_dir, source_file
+from embeddings.catalogue import CATALOGUE
+from embeddings.provisioning import has_source, require_provisioned, source_file
 from rag.errors import ConfigError, ModelError
 from rag.generation.base import Generator
 from rag.generation.conversion import CONVERTED
@@ -27,7 +27,7 @@ def make_generator(settings: Settings) -> Generator:
 
     spec = CATALOGUE.get(name)
     if spec is not None:
-        folder = _provisioned(spec, settings)
+        folder = require_provisioned(spec, settings.resolved_models_dir)
         return TransformersGenerator(str(folder / CONVERTED), model_id=name)
     path = Path(name).expanduser()
     if path.exists():
@@ -35,21 +35,12 @@ def make_generator(settings: Settings) -> Generator:
     return TransformersGenerator(name)
 
 
-def _provisioned(spec: ModelSpec, settings: Settings) -> Path:
-    folder = model_dir(spec, settings.resolved_models_dir)
-    try:
-        check_complete(folder)
-    except ModelError as error:
-        raise ModelError(f"{error}. Run `rag models fetch {spec.name}` first.") from error
-    return folder
-
-
 def _llamacpp(name: str, settings: Settings) -> Generator:
     from rag.generation.llamacpp_generator import LlamaCppGenerator
 
     spec = CATALOGUE.get(name)
     if spec is not None:
-        _provisioned(spec, settings)
+        require_provisioned(spec, settings.resolved_models_dir)
         gguf = source_file(spec, settings.resolved_models_dir)
         if gguf is None:
             raise ConfigError(f"generator {name!r} has no GGUF file for the llama.cpp backend")

@@ -1,58 +1,31 @@
-"""The persisted collection: articles, their chunks, the vectors, and a manifest that binds them.
+"""The collection in memory: articles, their chunks, the vectors and the lexical index, in step.
 
-An index is a folder::
-
-    manifest.json    format version, embedder id and dimension, counts, checksums of the rest
-    vectors.faiss    the FAISS index, one row per chunk
-    chunks.jsonl     chunk metadata and text, one line per row of vectors.faiss, same order
-    articles.jsonl   the cleaned articles
-    lexical/         BM25 over the same chunks (rag.index.lexical), rows in the same order
-
-The manifest's checksums cover every file, those under ``lexical/`` included. It is written to
-a temporary sibling folder and renamed into place, so a crash never leaves a half-written
-index, and loading refuses any folder whose parts do not agree.
+Rows are addressed by position: row ``i`` of the vector store and of the lexical index is
+``chunks[i]``. Saving and loading go through ``rag.index.folder``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from embeddings.base import Embedder
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
-from rag.index.lexical import LEXICAL_DIR, LexicalIndex
-from rag.index.stores.faiss_store import FaissStore
+from rag.errors import IndexCorruptError, IndexMismatchError, RagError
+from rag.index.folder import IndexParts, load_folder, save_folder
+from rag.index.lexical import LexicalIndex
+from rag.index.stores import VectorStore, new_store
 from rag.ingest.articles import Article
 from rag.ingest.chunking import Chunk, chunk_articles
+from rag.settings import ChunkingParams
 
-FORMAT = "newsrag-index"
-FORMAT_VERSION = 2  # 2: the lexical index joined the folder
-MANIFEST = "manifest.json"
-VECTORS = "vectors.faiss"
-CHUNKS = "chunks.jsonl"
-ARTICLES = "articles.jsonl"
 EMBED_BATCH = 16
 
 Progress = Callable[[int], None]  # called with the number of chunks just embedded
 ProgressFactory = Callable[[int], Progress]  # given the number of chunks to embed
-
-
-@dataclass(frozen=True)
-class ChunkingParams:
-    max_chars: int = 700
-    overlap: int = 1
 
 
 class Index:
@@ -61,10 +34,10 @@ class Index:
     def __init__(
         self,
         embedder_id: str,
-        store: FaissStore,
+        store: VectorStore,
+        chunking: ChunkingParams,
         articles: Sequence[Article] = (),
         chunks: Sequence[Chunk] = (),
-        chunking: ChunkingParams = ChunkingParams(),
         extra: dict[str, Any] | None = None,
         lexical: LexicalIndex | None = None,
     ) -> None:
@@ -95,10 +68,10 @@ class Index:
         cls,
         articles: Sequence[Article],
         embedder: Embedder,
-        chunking: ChunkingParams = ChunkingParams(),
+        chunking: ChunkingParams,
         progress: ProgressFactory | None = None,
     ) -> Index:
-        index = cls(embedder.model_id, FaissStore(embedder.dimension), chunking=chunking)
+        index = cls(embedder.model_id, new_store(embedder.dimension), chunking)
         index.add_articles(articles, embedder, progress)
         return index
 
@@ -118,7 +91,7 @@ class Index:
         clashes = sorted(set(ids) & self.articles.keys())
         if clashes:
             raise RagError(f"articles already in the index: {', '.join(clashes[:5])}")
-        chunks = chunk_articles(articles, self.chunking.max_chars, self.chunking.overlap)
+        chunks = chunk_articles(articles, self.chunking)
         tick = progress(len(chunks)) if progress else None
         vectors = _embed_chunks(chunks, embedder, tick)  # may fail: nothing changed yet
         lexical = _build_lexical([*self.chunks, *chunks])  # rebuilt whole: cheap next to embedding
@@ -136,11 +109,6 @@ class Index:
             )
 
     # --- searching --------------------------------------------------------------------------
-
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
-        with self._lock:
-            positions, scores = self.store.search(query_vector, k)
-            return [(self.chunks[p], float(s)) for p, s in zip(positions, scores, strict=True)]
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row positions, cosine similarities) of the ``k`` nearest chunks, best first."""
@@ -160,100 +128,22 @@ class Index:
     # --- saving and loading -----------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write the index atomically: a temporary sibling folder, renamed into place."""
-        folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-        staging.chmod(0o755)  # mkdtemp makes it private; an index is ordinary data
-        try:
-            with self._lock:
-                self._write(staging)
-            _replace_folder(staging, folder)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-
-    def _write(self, folder: Path) -> None:
-        self.store.save(folder / VECTORS)
-        _write_jsonl(folder / CHUNKS, (asdict(c) for c in self.chunks))
-        _write_jsonl(folder / ARTICLES, (asdict(a) for a in self.articles.values()))
-        self.lexical.save(folder / LEXICAL_DIR)
-        lexical_files = sorted(p for p in (folder / LEXICAL_DIR).iterdir() if p.is_file())
-        names = [VECTORS, CHUNKS, ARTICLES, *(f"{LEXICAL_DIR}/{p.name}" for p in lexical_files)]
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "embedder": {"model_id": self.embedder_id, "dimension": self.dimension},
-            "normalized": True,
-            "metric": "inner_product",
-            "faiss_version": faiss.__version__,
-            "chunk_count": len(self.chunks),
-            "article_count": len(self.articles),
-            "chunking": asdict(self.chunking),
-            "extra": self.extra,
-            "files": {name: _file_digest(folder / name) for name in names},
-        }
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        """Write the index atomically (``rag.index.folder``)."""
+        with self._lock:
+            parts = IndexParts(
+                self.embedder_id, self.store, list(self.articles.values()), self.chunks,
+                self.chunking, self.extra, self.lexical,
+            )  # fmt: skip
+            save_folder(parts, Path(folder))
 
     @classmethod
     def load(cls, folder: Path, embedder_id: str | None = None) -> Index:
         """Load and check an index; ``embedder_id`` (if given) must be the one it was built with."""
-        folder = Path(folder)
-        manifest = read_manifest(folder)
-        recorded = manifest["embedder"]["model_id"]
-        if embedder_id is not None and recorded != embedder_id:
-            raise IndexMismatchError(
-                f"index {folder} was built with embedder {recorded!r}, "
-                f"but {embedder_id!r} is configured; rebuild it with `rag index`"
-            )
-        if not (folder / LEXICAL_DIR).is_dir():
-            raise IndexCorruptError(
-                f"index {folder} has no lexical index ({LEXICAL_DIR}/); rebuild it with `rag index`"
-            )
-        for name, expected in manifest["files"].items():
-            path = folder / name
-            if not path.is_file():
-                raise IndexCorruptError(f"index {folder} is missing {name}")
-            if _file_digest(path) != expected:
-                raise IndexCorruptError(f"index file {path} fails its checksum")
-        dimension = int(manifest["embedder"]["dimension"])
-        store = FaissStore.load(folder / VECTORS, dimension)
-        chunks = [Chunk(**row) for row in _read_jsonl(folder / CHUNKS)]
-        articles = [Article(**row) for row in _read_jsonl(folder / ARTICLES)]
-        lexical = LexicalIndex.load(folder / LEXICAL_DIR)
-        if not len(store) == len(chunks) == len(lexical) == manifest["chunk_count"]:
-            raise IndexCorruptError(
-                f"index {folder}: {len(store)} vectors, {len(chunks)} chunks, "
-                f"{len(lexical)} lexical rows, manifest says {manifest['chunk_count']}"
-            )
+        parts = load_folder(Path(folder), embedder_id)
         return cls(
-            recorded, store, articles, chunks, ChunkingParams(**manifest["chunking"]),
-            manifest.get("extra") or {}, lexical,
+            parts.embedder_id, parts.store, parts.chunking, parts.articles, parts.chunks,
+            parts.extra, parts.lexical,
         )  # fmt: skip
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / MANIFEST
-    if not Path(folder).is_dir():
-        raise IndexNotFoundError(f"no index at {folder}")
-    if not path.is_file():
-        raise IndexCorruptError(f"index {folder} has no {MANIFEST}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT:
-            raise IndexCorruptError(f"{path} is not a {FORMAT} manifest")
-        version = manifest.get("format_version")
-        if version != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"index {folder} has format version {version}; this program reads "
-                f"{FORMAT_VERSION}: rebuild it with `rag index`"
-            )
-        manifest["embedder"]["model_id"], int(manifest["embedder"]["dimension"])
-        manifest["files"].items()
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise IndexCorruptError(f"{path} is unreadable: {error!r}") from error
-    return dict(manifest)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -280,37 +170,3 @@ def lexical_text(chunk: Chunk) -> str:
 
 def _build_lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
     return LexicalIndex.build([lexical_text(c) for c in chunks])
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
-    except (OSError, ValueError) as error:
-        raise IndexCorruptError(f"cannot read {path}: {error}") from error
-
-
-def _file_digest(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
-
-
-def _replace_folder(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``; an existing target is moved aside first, then removed."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rmdir(old)
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rag.ingest.articles import Article
+from rag.settings import ChunkingParams
 
 # Abbreviations after which a full stop does not end a sentence (Vietnamese and English).
 _ABBREVIATIONS = {
@@ -54,7 +55,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [s for s in spans if s[1] > s[0]]
 
 
-def chunk_article(article: Article, max_chars: int = 700, overlap: int = 1) -> list[Chunk]:
+def chunk_article(article: Article, max_chars: int, overlap: int) -> list[Chunk]:
     """Pack an article's sentences into chunks of at most ``max_chars`` characters.
 
     Consecutive chunks share their last/first ``overlap`` sentences, so a fact that straddles a
@@ -78,8 +79,8 @@ def chunk_article(article: Article, max_chars: int = 700, overlap: int = 1) -> l
     return chunks
 
 
-def chunk_articles(articles: Iterable[Article], max_chars: int, overlap: int) -> list[Chunk]:
-    return [c for a in articles for c in chunk_article(a, max_chars, overlap)]
+def chunk_articles(articles: Iterable[Article], params: ChunkingParams) -> list[Chunk]:
+    return [c for a in articles for c in chunk_article(a, params.max_chars, params.overlap)]
 
 
 def _pack(pieces: list[tuple[int, int]], max_chars: int, overlap: int) -> Iterator[tuple[int, int]]:

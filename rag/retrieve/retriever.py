@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from embeddings.base import Embedder
@@ -11,62 +9,47 @@ from rag.index.collection import Index
 from rag.retrieve.fusion import reciprocal_rank_fusion
 from rag.retrieve.rerank import SentenceReranker
 from rag.retrieve.timeaware import article_years, question_years, year_relevance
-from rag.settings import Settings
+from rag.settings import RetrievalParams, Settings
 from rag.text import guess_language, normalize
 from rag.types import Passage
-
-
-@dataclass(frozen=True)
-class FusionParams:
-    """How the dense and the BM25 rankings are merged (``rag.retrieve.fusion``).
-
-    English questions share almost no words with Vietnamese articles (only names and numbers),
-    so BM25 gets ``lexical_weight_en`` for them instead of ``lexical_weight``; a weight of 0
-    turns that side off (dense-only retrieval), which is the default for English: on XQuAD even
-    a weight of 0.05 moved English hit@1 from .923 to .88 at k=60. The defaults are the
-    settings' (``Settings.fusion_*``), chosen with benchmarks/bench_retrieval.py.
-    """
-
-    k: float = 10.0
-    dense_weight: float = 1.0
-    lexical_weight: float = 0.5
-    lexical_weight_en: float = 0.0
 
 
 class Retriever:
     """Hybrid retrieval: FAISS cosine and BM25 candidates, fused by reciprocal rank, with a
     time-aware bonus.
 
+    English questions share almost no words with Vietnamese articles (only names and numbers),
+    so BM25 gets ``fusion.lexical_weight_en`` for them instead of ``fusion.lexical_weight``; a
+    weight of 0 turns that side off (dense-only retrieval), which is the default for English: on
+    XQuAD even a weight of 0.05 moved English hit@1 from .923 to .88 at k=60.
+
     When the question names a year, a passage gets ``year_bonus`` times its year relevance
-    (``rag.retrieve.timeaware.year_relevance``: the years its own text names, or, at half weight, the
-    event years of its article) added to its cosine, and the dense ranking follows that sum.
+    (``timeaware.year_relevance``: the years its own text names, or, at half weight, the event
+    years of its article) added to its cosine, and the dense ranking follows that sum.
 
     ``Passage.score`` is always that dense score (cosine plus the year bonus), also for passages
     that only BM25 found (their cosine is computed from the stored vector), and even though the
     order of the passages comes from the fusion: the evidence gate compares it with a cosine
     threshold (``Settings.min_relevance``).
 
-    With a ``reranker`` (``rag.retrieve.rerank``), the first ``rerank_depth`` fused passages are then
-    re-ordered by their best sentence before the top ``k`` are kept; their scores stay the same.
+    With a ``reranker`` (``rag.retrieve.rerank``), the first ``rerank_depth`` fused passages are
+    then re-ordered by their best sentence before the top ``k`` are kept; their scores stay.
     """
 
     def __init__(
         self,
         index: Index,
         embedder: Embedder,
-        candidate_pool: int = 20,
-        year_bonus: float = 0.08,
-        fusion: FusionParams | None = None,
+        params: RetrievalParams,
         reranker: SentenceReranker | None = None,
-        rerank_depth: int = 10,
     ) -> None:
         self.index = index
         self.embedder = embedder
-        self.candidate_pool = candidate_pool
-        self.year_bonus = year_bonus
-        self.fusion = fusion or FusionParams()
+        self.candidate_pool = params.candidate_pool
+        self.year_bonus = params.year_bonus
+        self.fusion = params.fusion
         self.reranker = reranker
-        self.rerank_depth = rerank_depth
+        self.rerank_depth = params.rerank_depth
         self._article_years: dict[str, dict[int, float]] = {}  # articles never change once added
 
     @classmethod
@@ -80,15 +63,8 @@ class Retriever:
         """The retriever the settings describe. ``reranker`` lets several retrievers share one
         sentence cache (per-request views of an Assistant); it is used only if
         ``settings.rerank``, and made here when that is on and none is given."""
-        fusion = FusionParams(
-            settings.fusion_k, settings.fusion_dense_weight, settings.fusion_lexical_weight,
-            settings.fusion_lexical_weight_en,
-        )  # fmt: skip
         reranker = (reranker or SentenceReranker(embedder)) if settings.rerank else None
-        return cls(
-            index, embedder, settings.candidate_pool, settings.year_bonus, fusion,
-            reranker, settings.rerank_depth,
-        )  # fmt: skip
+        return cls(index, embedder, settings.retrieval(), reranker)
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         question = normalize(question)

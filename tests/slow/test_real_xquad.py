@@ -14,8 +14,8 @@ import pytest
 from eval.corpus import write_paragraphs
 from eval.datasets import QAItem, load_dataset, select_items
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
-from rag.assistant import Assistant, build_index
-from rag.index.collection import ChunkingParams
+from rag.assistant import Assistant
+from rag.index.default import build_index
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def xquad(real_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     source = tmp_path_factory.mktemp("xquad") / "paragraphs.jsonl"
     write_paragraphs(paragraphs, source)
     base = Assistant.load(settings=real_settings)  # for its embedder, loaded once
-    chunking = ChunkingParams(real_settings.chunk_max_chars, real_settings.chunk_overlap_sentences)
+    chunking = real_settings.chunking()
     index, _ = build_index([source], base.embedder, chunking)
     return Assistant(index, base.embedder, real_settings)
 

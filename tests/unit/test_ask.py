@@ -22,7 +22,7 @@ from rag.errors import QuestionError, RagError
 from rag.generation.base import ChatMessage
 from rag.generation.fake import FakeGenerator
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, AnswerStream, Passage
 
 MOTTO = "Năm 2020, Bộ Nội vụ xác định phương châm hành động là “Kỷ cương, trách nhiệm, hành động”."
 STAFF = "Biên chế công chức năm 2020 là 247.344 người."
@@ -81,12 +81,14 @@ def numbered(prompt: str) -> dict[int, str]:
     return {int(n): titles[t] for n, t in heads if t in titles}
 
 
-def split(items: list[str | Answer]) -> tuple[list[str], Answer]:
-    assert items and isinstance(items[-1], Answer)
-    assert sum(isinstance(i, Answer) for i in items) == 1
-    pieces = items[:-1]
+def split(stream: AnswerStream) -> tuple[list[str], Answer]:
+    """The text pieces of a stream, then its finished answer."""
+    pieces = list(stream)
     assert all(isinstance(p, str) for p in pieces)
-    return pieces, items[-1]  # type: ignore[return-value]
+    answer = stream.answer
+    assert isinstance(answer, Answer)
+    assert list(stream) == []  # read once: nothing is left after the answer
+    return pieces, answer
 
 
 class PiecesGenerator:
@@ -315,7 +317,7 @@ def test_over_long_questions_are_refused_before_any_model_runs(settings: Setting
 def test_max_new_tokens_reaches_the_generator(settings: Settings) -> None:
     reply = " ".join(f"từ{n}" for n in range(30)) + " [1]"
     assistant, _, _ = make(settings.model_copy(update={"max_new_tokens": 8}), reply)
-    pieces, _ = split(list(assistant.stream(VI_QUESTION)))
+    pieces, _ = split(assistant.stream(VI_QUESTION))
     assert "".join(pieces) == " ".join(reply.split(" ")[:8])
 
 
@@ -361,8 +363,7 @@ def test_an_injected_article_cannot_close_the_passages_block(
 def test_stream_yields_the_raw_pieces_then_one_answer(settings: Settings) -> None:
     reply = "Phương châm là “Kỷ cương, trách nhiệm, hành động” [1]."
     assistant, _, _ = make(settings, reply)
-    items = list(assistant.stream(VI_QUESTION))
-    pieces, answer = split(items)
+    pieces, answer = split(assistant.stream(VI_QUESTION))
     assert len(pieces) > 1
     assert "".join(pieces) == reply
     assert answer.text == reply and not answer.abstained
@@ -371,7 +372,7 @@ def test_stream_yields_the_raw_pieces_then_one_answer(settings: Settings) -> Non
 def test_stream_shows_raw_text_but_the_answer_holds_the_checked_text(settings: Settings) -> None:
     reply = "Phương châm là “Kỷ cương” [3] [7]."
     assistant, _, _ = make(settings, reply)
-    pieces, answer = split(list(assistant.stream(VI_QUESTION)))
+    pieces, answer = split(assistant.stream(VI_QUESTION))
     assert "".join(pieces) == reply
     assert answer.text == "Phương châm là “Kỷ cương” [1]."
 
@@ -391,7 +392,7 @@ def test_a_not_found_reply_streams_nothing_that_spells_it(
     settings: Settings, pieces: list[str]
 ) -> None:
     assistant, _, _ = make(settings, generator=PiecesGenerator(pieces))
-    visible, answer = split(list(assistant.stream(VI_QUESTION)))
+    visible, answer = split(assistant.stream(VI_QUESTION))
     assert "NOT" not in "".join(visible) and "FOUND" not in "".join(visible)
     assert answer.abstained and answer.text == ABSTENTION["vi"]
 
@@ -401,7 +402,7 @@ def test_a_not_found_reply_in_another_spelling_streams_nothing(
     settings: Settings, pieces: list[str]
 ) -> None:
     assistant, _, _ = make(settings, generator=PiecesGenerator(pieces))
-    visible, answer = split(list(assistant.stream(VI_QUESTION)))
+    visible, answer = split(assistant.stream(VI_QUESTION))
     assert answer.abstained
     assert visible == []
 
@@ -409,14 +410,14 @@ def test_a_not_found_reply_in_another_spelling_streams_nothing(
 def test_an_answer_starting_like_the_marker_is_streamed_whole(settings: Settings) -> None:
     pieces = ["NOT", "ICE", ": the motto was “Kỷ cương” in 2020 [1]."]
     assistant, _, _ = make(settings, generator=PiecesGenerator(pieces))
-    visible, _ = split(list(assistant.stream(EN_QUESTION)))
+    visible, _ = split(assistant.stream(EN_QUESTION))
     assert "".join(visible) == "".join(pieces)
 
 
 def test_ask_returns_the_answer_that_ends_the_stream(settings: Settings) -> None:
     reply = "Phương châm là “Kỷ cương” [2][1]."
     assistant, _, _ = make(settings, reply, reply)
-    _, streamed = split(list(assistant.stream(VI_QUESTION)))
+    _, streamed = split(assistant.stream(VI_QUESTION))
     asked = assistant.ask(VI_QUESTION)
     assert dataclasses.replace(asked, timings={}) == dataclasses.replace(streamed, timings={})
     assert asked.citations and asked.text == "Phương châm là “Kỷ cương” [1][2]."

@@ -1,4 +1,4 @@
-"""rag.ingest.chunking: sentence splitting and packing sentences into bounded, overlapping chunks."""
+"""rag.ingest.chunking: splitting sentences, packing them into bounded, overlapping chunks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from rag.ingest.articles import Article, load_articles
 from rag.ingest.chunking import Chunk, chunk_article, chunk_articles, split_sentences
+from rag.settings import ChunkingParams
 
 
 def sentences(text: str) -> list[str]:
@@ -212,7 +213,7 @@ def test_a_word_longer_than_max_chars_is_cut_hard() -> None:
 
 
 def test_chunk_ids_are_unique_and_chunks_know_their_article(bundled: list[Article]) -> None:
-    chunks = chunk_articles(bundled, 700, 1)
+    chunks = chunk_articles(bundled, ChunkingParams(700, 1))
     assert len({c.chunk_id for c in chunks}) == len(chunks)
     by_doc = {a.doc_id: a for a in bundled}
     for chunk in chunks:
@@ -236,6 +237,6 @@ def test_short_article_is_one_chunk() -> None:
 
 
 def test_chunking_is_deterministic(articles_dir: Path) -> None:
-    first = chunk_articles(load_articles([articles_dir]).articles, 500, 1)
-    second = chunk_articles(load_articles([articles_dir]).articles, 500, 1)
+    first = chunk_articles(load_articles([articles_dir]).articles, ChunkingParams(500, 1))
+    second = chunk_articles(load_articles([articles_dir]).articles, ChunkingParams(500, 1))
     assert first == second

@@ -14,6 +14,7 @@ from rag.answer.prompting import ABSTENTION
 from rag.cli import cli
 from rag.index.collection import Index
 from rag.ingest.articles import load_articles
+from rag.settings import ChunkingParams
 
 QUESTION = "Biên chế công chức năm 2021 là bao nhiêu?"
 OFF_TOPIC = "Which football club won the 2021 league?"
@@ -139,7 +140,9 @@ def test_ask_with_an_index_folder(runner: CliRunner, tmp_path: Path) -> None:
     }
     source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     folder = tmp_path / "idx"
-    Index.build(load_articles([source]).articles, HashingEmbedder(256)).save(folder)
+    Index.build(
+        load_articles([source]).articles, HashingEmbedder(256), ChunkingParams(700, 1)
+    ).save(folder)
     data = ask_json(
         runner, "Năm 2021 ngành Nội vụ tuyển dụng bao nhiêu công chức mới?", "--index", str(folder)
     )

@@ -1,4 +1,4 @@
-"""rag.answer.context: what the generator reads (merged, bounded) and when there is nothing to read."""
+"""rag.answer.context: what the generator reads (merged, bounded), and when there is nothing."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from embeddings.fake import HashingEmbedder
 from rag.answer.context import evidence_gap, select_context
-from rag.index.collection import ChunkingParams, Index
+from rag.index.collection import Index
 from rag.ingest.articles import Article
-from rag.settings import Settings
+from rag.settings import ChunkingParams, Settings
 from rag.types import Passage
 
 WORDS = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]

@@ -16,7 +16,8 @@ from eval.runner import run_from_cli
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
 from eval.xquad_benchmark import main as benchmark_main
 from rag.errors import RagError
-from rag.index.collection import MANIFEST, Index
+from rag.index.collection import Index
+from rag.index.folder import MANIFEST
 from rag.settings import Settings
 
 VI_PARAGRAPHS = {

@@ -1,4 +1,4 @@
-"""rag.retrieve.followup: follow-ups ("And in 2023?", "Còn năm 2021?", "Ai chủ trì?") made to stand alone."""
+"""rag.retrieve.followup: follow-ups ("And in 2023?", "Ai chủ trì?") made to stand alone."""
 
 from __future__ import annotations
 

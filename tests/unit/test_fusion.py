@@ -1,4 +1,4 @@
-"""rag.retrieve.fusion.reciprocal_rank_fusion on small rankings whose fused order is known by hand."""
+"""rag.retrieve.fusion: reciprocal rank fusion on small rankings whose order is known."""
 
 from __future__ import annotations
 

@@ -14,27 +14,35 @@ import numpy as np
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.assistant import _default_index
 from rag.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
     RagError,
 )
-from rag.index.collection import (
+from rag.index.collection import Index
+from rag.index.default import default_index
+from rag.index.folder import (
     ARTICLES,
     CHUNKS,
     FORMAT_VERSION,
     MANIFEST,
     VECTORS,
-    ChunkingParams,
-    Index,
     read_manifest,
 )
 from rag.index.lexical import LEXICAL_DIR
 from rag.index.stores.faiss_store import FaissStore
 from rag.ingest.articles import Article, load_articles
-from rag.settings import Settings
+from rag.ingest.chunking import Chunk
+from rag.settings import ChunkingParams, Settings
+
+CHUNKING = ChunkingParams(700, 1)
+
+
+def search(index: Index, query: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+    """The chunks nearest to the query, with their cosine, best first."""
+    positions, scores = index.dense_search(query, k)
+    return [(index.chunks[p], float(s)) for p, s in zip(positions, scores, strict=True)]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +54,7 @@ def articles() -> list[Article]:
 
 @pytest.fixture
 def index(articles: list[Article], fake_embedder: HashingEmbedder) -> Index:
-    return Index.build(articles, fake_embedder, ChunkingParams(700, 1))
+    return Index.build(articles, fake_embedder, CHUNKING)
 
 
 @pytest.fixture
@@ -57,11 +65,13 @@ def saved(index: Index, tmp_path: Path) -> Path:
 
 
 def snapshot(index: Index) -> tuple[object, ...]:
+    # The rows, seen through their similarities to a fixed random direction.
+    probe = np.random.default_rng(0).standard_normal(index.dimension).astype(np.float32)
     return (
         list(index.chunks),
         dict(index.articles),
         len(index.store),
-        index.store.vectors().tobytes(),
+        index.similarities(probe, range(len(index.store))).tobytes(),
     )
 
 
@@ -83,8 +93,10 @@ def test_build_indexes_every_article(
     assert index.dimension == fake_embedder.dimension == 256
     assert index.embedder_id == fake_embedder.model_id == "fake-hashing-256"
     assert {c.doc_id for c in index.chunks} == set(index.articles)
-    vectors = index.store.vectors()
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Each row holds its chunk's unit vector: re-embedded, the chunk meets its row at cosine 1.
+    texts, titles = [c.text for c in index.chunks], [c.title for c in index.chunks]
+    for row, vector in enumerate(fake_embedder.embed_documents(texts, titles)):
+        assert index.similarities(vector, [row])[0] == pytest.approx(1.0, abs=1e-5)
 
 
 def test_build_reports_progress(articles: list[Article], fake_embedder: HashingEmbedder) -> None:
@@ -95,7 +107,7 @@ def test_build_reports_progress(articles: list[Article], fake_embedder: HashingE
         totals.append(total)
         return seen.append
 
-    index = Index.build(articles, fake_embedder, progress=factory)
+    index = Index.build(articles, fake_embedder, CHUNKING, progress=factory)
     assert totals == [len(index)]
     assert sum(seen) == len(index)
 
@@ -103,7 +115,7 @@ def test_build_reports_progress(articles: list[Article], fake_embedder: HashingE
 def test_search_finds_a_chunk_by_its_own_text(index: Index, fake_embedder: HashingEmbedder) -> None:
     target = index.chunks[7]
     query = fake_embedder.embed_documents([target.text], [target.title])[0]  # as it was indexed
-    results = index.search(query, 3)
+    results = search(index, query, 3)
     assert results[0][0] == target
     assert results[0][1] == pytest.approx(1.0, abs=1e-4)
     scores = [s for _, s in results]
@@ -111,15 +123,15 @@ def test_search_finds_a_chunk_by_its_own_text(index: Index, fake_embedder: Hashi
 
 
 def test_search_k_larger_than_index(index: Index, fake_embedder: HashingEmbedder) -> None:
-    results = index.search(fake_embedder.embed_query("nội vụ"), 10_000)
+    results = search(index, fake_embedder.embed_query("nội vụ"), 10_000)
     assert len(results) == len(index)
     assert len({c.chunk_id for c, _ in results}) == len(index)
 
 
 def test_empty_index_searches_to_nothing(fake_embedder: HashingEmbedder) -> None:
-    empty = Index.build([], fake_embedder)
+    empty = Index.build([], fake_embedder, CHUNKING)
     assert len(empty) == 0
-    assert empty.search(fake_embedder.embed_query("gì"), 5) == []
+    assert search(empty, fake_embedder.embed_query("gì"), 5) == []
 
 
 def test_index_refuses_vectors_and_chunks_that_disagree(index: Index) -> None:
@@ -143,10 +155,13 @@ def test_round_trip_keeps_chunks_articles_and_results(
     assert loaded.articles == index.articles
     assert loaded.embedder_id == index.embedder_id
     assert loaded.chunking == index.chunking == ChunkingParams(700, 1)
-    assert np.array_equal(loaded.store.vectors(), index.store.vectors())
     for question in ("Phương châm hành động năm 2023", "Trần Lưu Quang", "biên chế"):
         query = fake_embedder.embed_query(question)
-        assert loaded.search(query, 5) == index.search(query, 5)
+        assert search(loaded, query, 5) == search(index, query, 5)
+        everything = range(len(index))
+        assert np.array_equal(
+            loaded.similarities(query, everything), index.similarities(query, everything)
+        )
 
 
 def test_load_without_embedder_id_and_extra_round_trips(index: Index, tmp_path: Path) -> None:
@@ -267,9 +282,9 @@ def test_save_over_an_existing_index_replaces_it(
     articles: list[Article], fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
     folder = tmp_path / "idx"
-    Index.build(articles, fake_embedder).save(folder)
+    Index.build(articles, fake_embedder, CHUNKING).save(folder)
     (folder / "stale.txt").write_text("left over", encoding="utf-8")
-    smaller = Index.build(articles[:2], fake_embedder)
+    smaller = Index.build(articles[:2], fake_embedder, CHUNKING)
     smaller.save(folder)
     assert not (folder / "stale.txt").exists()
     loaded = Index.load(folder, fake_embedder.model_id)
@@ -286,7 +301,7 @@ def test_failed_save_leaves_the_old_index_and_no_temp_folder(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("rag.index.collection._write_jsonl", broken)
+    monkeypatch.setattr("rag.index.folder._write_jsonl", broken)
     with pytest.raises(OSError, match="disk full"):
         index.save(saved)
     assert {p.relative_to(saved): p.read_bytes() for p in saved.rglob("*") if p.is_file()} == before
@@ -297,7 +312,7 @@ def test_failed_save_leaves_the_old_index_and_no_temp_folder(
 
 
 def test_add_articles_appends(articles: list[Article], fake_embedder: HashingEmbedder) -> None:
-    index = Index.build(articles[:3], fake_embedder)
+    index = Index.build(articles[:3], fake_embedder, CHUNKING)
     before = len(index)
     added = index.add_articles(articles[3:], fake_embedder)
     assert added and len(index) == before + len(added) == len(index.store)
@@ -319,7 +334,7 @@ def test_add_articles_with_a_known_doc_id_raises_and_changes_nothing(
 def test_add_articles_with_a_doc_id_twice_in_the_batch_raises(
     fake_embedder: HashingEmbedder,
 ) -> None:
-    index = Index.build([], fake_embedder)
+    index = Index.build([], fake_embedder, CHUNKING)
     twins = [Article("same.txt", "A", "Bài thứ nhất."), Article("same.txt", "B", "Bài thứ hai.")]
     with pytest.raises(RagError):
         index.add_articles(twins, fake_embedder)
@@ -343,7 +358,7 @@ class FailingEmbedder(HashingEmbedder):
 
 
 def test_embedder_failing_mid_add_changes_nothing(articles: list[Article]) -> None:
-    index = Index.build(articles[:1], HashingEmbedder(256))
+    index = Index.build(articles[:1], HashingEmbedder(256), CHUNKING)
     before = snapshot(index)
     embedder = FailingEmbedder(fail_on=2)  # the first batch succeeds, the second fails
     with pytest.raises(RuntimeError, match="model crashed"):
@@ -390,11 +405,11 @@ def test_an_index_of_format_1_asks_to_be_rebuilt(saved: Path) -> None:
 def test_the_default_index_of_format_1_is_rebuilt(
     settings: Settings, fake_embedder: HashingEmbedder
 ) -> None:
-    first = _default_index(settings, fake_embedder, None)
+    first = default_index(settings, fake_embedder)
     folder = settings.resolved_index_dir
     shutil.rmtree(folder / LEXICAL_DIR)  # what a format-1 folder looks like
     edit_manifest(folder, lambda m: m.update(format_version=1))
-    rebuilt = _default_index(settings, fake_embedder, None)
+    rebuilt = default_index(settings, fake_embedder)
     assert read_manifest(folder)["format_version"] == FORMAT_VERSION
     assert (folder / LEXICAL_DIR).is_dir() and rebuilt.chunks == first.chunks
 

@@ -12,9 +12,11 @@ import pytest
 
 from embeddings.fake import HashingEmbedder
 from rag.errors import IndexCorruptError
-from rag.index.collection import MANIFEST, Index
+from rag.index.collection import Index
+from rag.index.folder import MANIFEST
 from rag.index.lexical import LEXICAL_DIR, LexicalIndex
 from rag.ingest.articles import Article
+from rag.settings import ChunkingParams
 from rag.text import tokenize
 
 TEXTS = [
@@ -115,7 +117,7 @@ def test_loading_an_unreadable_folder_is_corrupt(tmp_path: Path) -> None:
 def saved_index(tmp_path: Path, fake_embedder: HashingEmbedder) -> Path:
     articles = [Article(f"a{n}", f"Bài {n}", text) for n, text in enumerate(TEXTS)]
     folder = tmp_path / "idx"
-    Index.build(articles, fake_embedder).save(folder)
+    Index.build(articles, fake_embedder, ChunkingParams(700, 1)).save(folder)
     return folder
 
 
@@ -150,7 +152,7 @@ def test_a_missing_lexical_file_is_named(saved_index: Path) -> None:
 
 
 def test_adding_articles_updates_the_lexical_index(fake_embedder: HashingEmbedder) -> None:
-    index = Index.build([Article("a0", "Bài", TEXTS[0])], fake_embedder)
+    index = Index.build([Article("a0", "Bài", TEXTS[0])], fake_embedder, ChunkingParams(700, 1))
     assert index.lexical_search("Lạng Sơn", 3)[0].size == 0
     index.add_articles([Article("a2", "Bài", TEXTS[2])], fake_embedder)
     positions, _ = index.lexical_search("Lạng Sơn", 3)

@@ -11,7 +11,8 @@ import pytest
 from embeddings.fake import HashingEmbedder
 from rag.assistant import Assistant
 from rag.errors import QuestionError
-from rag.index.collection import MANIFEST, Index
+from rag.index.collection import Index
+from rag.index.folder import MANIFEST
 from rag.index.stores.faiss_store import FaissStore
 from rag.settings import Settings
 from rag.types import Passage
@@ -184,7 +185,7 @@ def test_too_long_question_is_a_question_error(assistant: Assistant) -> None:
 def test_index_without_chunks_finds_nothing(
     settings: Settings, fake_embedder: HashingEmbedder
 ) -> None:
-    empty = Index(fake_embedder.model_id, FaissStore(fake_embedder.dimension))
+    empty = Index(fake_embedder.model_id, FaissStore(fake_embedder.dimension), settings.chunking())
     assert Assistant(empty, fake_embedder, settings).search("Phương châm năm 2020 là gì?") == []
 
 

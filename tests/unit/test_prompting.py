@@ -1,4 +1,4 @@
-"""rag.answer.prompting: the grounded prompt (delimited passages, language rules) and reply clean-up."""
+"""rag.answer.prompting and reply: the grounded prompt, and the clean-up of replies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages, is_not_found, parse_reply
+from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages
+from rag.answer.reply import is_not_found, parse_reply
 from rag.types import Passage
 
 

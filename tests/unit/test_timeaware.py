@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from embeddings.fake import HashingEmbedder
 from rag.index.collection import Index
 from rag.ingest.articles import load_articles
-from rag.retrieve.retriever import FusionParams, Retriever
+from rag.retrieve.retriever import Retriever
 from rag.retrieve.timeaware import (
     article_years,
     question_years,
@@ -21,6 +22,7 @@ from rag.retrieve.timeaware import (
     year_mentions,
     year_relevance,
 )
+from rag.settings import ChunkingParams, Settings
 
 # --- year_mentions --------------------------------------------------------------------------------
 
@@ -108,13 +110,21 @@ def write_jsonl(folder: Path, records: list[dict[str, str]]) -> Path:
     return path
 
 
+CHUNKING = ChunkingParams(700, 1)
+
+
+def retriever(index: Index, embedder: HashingEmbedder, **settings: Any) -> Retriever:
+    """The retriever of the default settings, with ``settings`` changed."""
+    return Retriever.from_settings(index, embedder, Settings(**settings))
+
+
 def build(tmp_path: Path, bodies: dict[str, str], embedder: HashingEmbedder) -> Index:
     records = [
         {"id": doc_id, "title": "Phương châm", "body": body} for doc_id, body in bodies.items()
     ]
     loaded = load_articles([write_jsonl(tmp_path, records)])
     assert not loaded.errors and len(loaded.articles) == len(bodies)
-    return Index.build(loaded.articles, embedder)
+    return Index.build(loaded.articles, embedder, CHUNKING)
 
 
 TWINS = {
@@ -132,9 +142,9 @@ def test_the_passage_naming_the_asked_year_ranks_first(tmp_path: Path, year: int
     embedder = DigitBlindEmbedder()
     index = build(tmp_path, TWINS, embedder)
     question = f"Phương châm hành động của ngành Nội vụ năm {year} là gì?"
-    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
+    plain = dict(ranked(retriever(index, embedder, year_bonus=0.0), question))
     assert plain["y2020"] == pytest.approx(plain["y2021"], abs=1e-6)  # equally similar
-    order = ranked(Retriever(index, embedder, year_bonus=0.08), question)
+    order = ranked(retriever(index, embedder, year_bonus=0.08), question)
     assert order[0][0] == f"y{year}"
     assert order[0][1] == pytest.approx(plain[f"y{year}"] + 0.08, abs=1e-5)
     assert order[1][1] == pytest.approx(plain[order[1][0]], abs=1e-5)
@@ -149,8 +159,8 @@ def test_the_bonus_is_scaled_by_how_directly_the_year_is_named(tmp_path: Path) -
     embedder = DigitBlindEmbedder()
     index = build(tmp_path, bodies, embedder)
     question = "Phương châm hành động của ngành Nội vụ năm 2020?"
-    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
-    order = ranked(Retriever(index, embedder, year_bonus=0.1), question)
+    plain = dict(ranked(retriever(index, embedder, year_bonus=0.0), question))
+    order = ranked(retriever(index, embedder, year_bonus=0.1), question)
     assert [doc for doc, _ in order] == ["alone", "range", "other"]
     bonus = {doc: score - plain[doc] for doc, score in order}
     assert bonus == pytest.approx({"alone": 0.1, "range": 0.05, "other": 0.0}, abs=1e-5)
@@ -164,12 +174,12 @@ def test_a_year_can_lift_a_slightly_less_similar_passage_into_the_top_k(tmp_path
     embedder = DigitBlindEmbedder()
     index = build(tmp_path, bodies, embedder)
     question = "Phương châm hành động mới của ngành Nội vụ năm 2020?"
-    plain = ranked(Retriever(index, embedder, year_bonus=0.0), question, k=1)
+    plain = ranked(retriever(index, embedder, year_bonus=0.0), question, k=1)
     assert plain[0][0] == "y2021"  # more similar without the year
-    lifted = ranked(Retriever(index, embedder, candidate_pool=20, year_bonus=0.08), question, k=1)
+    lifted = ranked(retriever(index, embedder, candidate_pool=20, year_bonus=0.08), question, k=1)
     assert lifted[0][0] == "y2020"
     # Re-ranking happens within the candidate pool: a pool of one has nothing to lift.
-    narrow = ranked(Retriever(index, embedder, candidate_pool=1, year_bonus=0.08), question, k=1)
+    narrow = ranked(retriever(index, embedder, candidate_pool=1, year_bonus=0.08), question, k=1)
     assert narrow[0][0] == "y2021"
 
 
@@ -183,10 +193,10 @@ def test_with_the_real_hashing_embedder_the_bonus_is_added_to_the_asked_year(
         (folder / f"{doc_id}.txt").write_text(f"Phương châm\n\n{body}\n", encoding="utf-8")
     loaded = load_articles([folder])
     assert len(loaded.articles) == 2, loaded.errors
-    index = Index.build(loaded.articles, embedder)
+    index = Index.build(loaded.articles, embedder, CHUNKING)
     question = "Phương châm năm 2021 là gì?"
-    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
-    boosted = dict(ranked(Retriever(index, embedder, year_bonus=0.08), question))
+    plain = dict(ranked(retriever(index, embedder, year_bonus=0.0), question))
+    boosted = dict(ranked(retriever(index, embedder, year_bonus=0.08), question))
     assert boosted["y2021.txt"] - plain["y2021.txt"] == pytest.approx(0.08, abs=1e-5)
     assert boosted["y2020.txt"] == pytest.approx(plain["y2020.txt"], abs=1e-6)
 
@@ -195,8 +205,8 @@ def test_no_year_in_the_question_no_re_ranking(tmp_path: Path) -> None:
     embedder = DigitBlindEmbedder()
     index = build(tmp_path, TWINS, embedder)
     question = "Phương châm hành động của ngành Nội vụ là gì?"
-    plain = ranked(Retriever(index, embedder, year_bonus=0.0), question)
-    boosted = ranked(Retriever(index, embedder, year_bonus=0.08), question)
+    plain = ranked(retriever(index, embedder, year_bonus=0.0), question)
+    boosted = ranked(retriever(index, embedder, year_bonus=0.08), question)
     assert dict(boosted) == pytest.approx(dict(plain), abs=1e-6)
 
 
@@ -245,10 +255,10 @@ def test_a_passage_of_an_article_about_the_asked_year_gets_half_the_bonus(tmp_pa
          "body": "Ngành Nội vụ đặt phương châm hành động mới."},
     ]  # fmt: skip
     loaded = load_articles([write_jsonl(tmp_path, records)])
-    index = Index.build(loaded.articles, embedder)
+    index = Index.build(loaded.articles, embedder, CHUNKING)
     question = "Phương châm hành động của ngành Nội vụ năm 2021?"
-    plain = dict(ranked(Retriever(index, embedder, year_bonus=0.0), question))
-    order = ranked(Retriever(index, embedder, year_bonus=0.08), question)
+    plain = dict(ranked(retriever(index, embedder, year_bonus=0.0), question))
+    order = ranked(retriever(index, embedder, year_bonus=0.08), question)
     assert order[0][0] == "about2021"
     assert order[0][1] - plain["about2021"] == pytest.approx(0.04, abs=1e-5)
     assert dict(order)["about2020"] == pytest.approx(plain["about2020"], abs=1e-6)
@@ -268,9 +278,9 @@ def test_bm25_finds_an_exact_number_the_dense_side_cannot_see(tmp_path: Path) ->
     }
     index = build(tmp_path, bodies, embedder)
     question = "Biên chế 247.344?"
-    dense_only = FusionParams(lexical_weight=0.0, lexical_weight_en=0.0)
-    plain = ranked(Retriever(index, embedder, year_bonus=0.0, fusion=dense_only), question)
-    hybrid = ranked(Retriever(index, embedder, year_bonus=0.0), question)
+    dense_only = {"fusion_lexical_weight": 0.0, "fusion_lexical_weight_en": 0.0}
+    plain = ranked(retriever(index, embedder, year_bonus=0.0, **dense_only), question)
+    hybrid = ranked(retriever(index, embedder, year_bonus=0.0), question)
     assert hybrid[0][0] == "b"
     assert dict(hybrid) == pytest.approx(dict(plain), abs=1e-6)  # same cosines, new order
 
@@ -281,9 +291,9 @@ def test_passages_found_by_bm25_alone_get_their_dense_cosine(tmp_path: Path) -> 
     bodies["target"] = "Ông Trần Lưu Quang chủ trì hội nghị."
     index = build(tmp_path, bodies, embedder)
     question = "Trần Lưu Quang"
-    retriever = Retriever(index, embedder, candidate_pool=1, year_bonus=0.0)
+    narrow = retriever(index, embedder, candidate_pool=1, year_bonus=0.0)
     query = embedder.embed_query(question)
-    for passage in retriever.retrieve(question, 3):
+    for passage in narrow.retrieve(question, 3):
         position = next(i for i, c in enumerate(index.chunks) if c.doc_id == passage.doc_id)
         assert passage.score == pytest.approx(float(index.similarities(query, [position])[0]))
 
@@ -291,7 +301,6 @@ def test_passages_found_by_bm25_alone_get_their_dense_cosine(tmp_path: Path) -> 
 def test_english_questions_weigh_bm25_less(tmp_path: Path) -> None:
     embedder = HashingEmbedder()
     index = build(tmp_path, TWINS, embedder)
-    fusion = FusionParams(lexical_weight=1.0, lexical_weight_en=0.0)
-    retriever = Retriever(index, embedder, fusion=fusion)
-    assert retriever._lexical_weight("What was the motto in 2020?") == 0.0
-    assert retriever._lexical_weight("Phương châm năm 2020 là gì?") == 1.0
+    fused = retriever(index, embedder, fusion_lexical_weight=1.0, fusion_lexical_weight_en=0.0)
+    assert fused._lexical_weight("What was the motto in 2020?") == 0.0
+    assert fused._lexical_weight("Phương châm năm 2020 là gì?") == 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +21,10 @@ class VectorStore(Protocol):
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, scores) of the ``k`` best rows, best first; fewer if the store is small."""
+        ...
+
+    def similarities(self, query: np.ndarray, positions: Sequence[int]) -> np.ndarray:
+        """Inner product of the query with the given rows (rows another search found)."""
         ...
 
     def save(self, path: Path) -> None: ...

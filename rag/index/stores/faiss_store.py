@@ -60,14 +60,6 @@ class FaissStore:
         rows = np.stack([self._index.reconstruct(int(p)) for p in positions])
         return (rows @ query).astype(np.float32)
 
-    def vectors(self) -> np.ndarray:
-        """All stored vectors (used to copy the store when adding articles)."""
-        return (
-            self._index.reconstruct_n(0, len(self))
-            if len(self)
-            else np.zeros((0, self.dimension), np.float32)
-        )
-
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 

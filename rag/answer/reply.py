@@ -1,0 +1,71 @@
+"""Reading what the model writes back: markup removed, citations checked and renumbered, the
+NOT_FOUND marker recognised (also while it is still being streamed)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from rag.answer.markup import CITATION, strip_markup
+from rag.answer.prompting import NOT_FOUND
+
+_PAGE_REFERENCE = re.compile(
+    r"[ \t]*\([ \t]*(?:on |at |in )?pages?[ \t]+\d+[ \t]*\)"
+    r"|[ \t]*,?[ \t]*\b(?:on|at|in)?[ \t]*\bpages?[ \t]+\d+\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    text: str  # cleaned, with citations renumbered 1..n in order of first use
+    cited: list[int]  # 0-based indices into the passages, in the order of the new numbers
+    not_found: bool
+
+
+def parse_reply(raw: str, passage_count: int) -> ParsedReply:
+    """Clean a model reply: drop markup, drop citations that point nowhere, renumber the rest."""
+    text = strip_markup(raw).strip()
+    if is_not_found(text):
+        return ParsedReply("", [], True)
+    order: list[int] = []
+
+    def renumber(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        kept = []
+        for n in numbers:
+            if 1 <= n <= passage_count:
+                if n - 1 not in order:
+                    order.append(n - 1)
+                kept.append(f"[{order.index(n - 1) + 1}]")
+        return "".join(dict.fromkeys(kept))
+
+    text = _PAGE_REFERENCE.sub("", text)  # the passages have no pages: an invented pointer
+    text = CITATION.sub(renumber, text)
+    text = re.sub(r"(\[\d+\])(?:[ \t]*\1)+", r"\1", text)  # "[1][1]" and "[1] [1]" say it once
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+    return ParsedReply(text, order, False)
+
+
+def is_not_found(text: str) -> bool:
+    """The model's abstention: NOT_FOUND alone, or a reply that is mostly that marker."""
+    stripped = text.strip().strip("*`\"'.").strip()
+    if stripped.upper().startswith(NOT_FOUND):
+        return True
+    return NOT_FOUND in text.upper().replace(" ", "_") and len(text) < 3 * len(NOT_FOUND)
+
+
+def hold_back_marker(pieces: Iterable[str]) -> Iterator[str]:
+    """Pass pieces through, except while they could still spell the NOT_FOUND marker."""
+    held: str | None = ""
+    for piece in pieces:
+        if held is None:
+            yield piece
+            continue
+        held += piece
+        # Spelled as is_not_found reads it: any case, a space for the underscore.
+        spelled = held.strip().strip("*`'\"").upper().replace(" ", "_")
+        if not NOT_FOUND.startswith(spelled[: len(NOT_FOUND)]):
+            yield held
+            held = None

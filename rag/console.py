@@ -1,0 +1,71 @@
+"""What every command-line front end shares: the settings of this run, errors as one friendly
+line, JSON output, and progress bars with an ETA. Used by ``rag`` (``rag.cli``) and by the
+commands other packages define (``python -m eval``)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from rag.errors import ConfigError, RagError
+from rag.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or a ConfigError naming the bad ``RAG_*`` value."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"RAG_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"invalid setting: {problems}") from None
+
+
+def current_settings() -> Settings:
+    """The settings of this command run: made once by the ``rag`` group and handed down to its
+    commands; a command run on its own reads them from the environment."""
+    context = click.get_current_context(silent=True)
+    settings = context.find_object(Settings) if context is not None else None
+    return settings if settings is not None else load_settings()
+
+
+def friendly_errors(command: F) -> F:
+    """Show a RagError as one line on stderr with exit status 1, never as a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RagError as error:
+            click.secho(f"Error: {error}", fg="red", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def tqdm_progress(label: str, unit: str = "chunk") -> Callable[[int], Callable[[int], None]]:
+    """A progress factory for the library: given a total, a callback that advances a bar."""
+
+    def start(total: int) -> Callable[[int], None]:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
+        return bar.update
+
+    return start
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
