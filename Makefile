@@ -54,7 +54,9 @@ test: setup browser
 test-fast: install
 	$(PY) -m pytest
 
+## lint: ruff, mypy and the import contracts (dependencies flow one way)
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
