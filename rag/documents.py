@@ -112,8 +112,7 @@ def article_from_record(record: dict[str, object], origin: str) -> Article:
     if not isinstance(body, str) or not body.strip():
         raise DocumentError(origin, f"record {doc_id!r} has no 'body' text")
     title = normalize(str(record.get("title") or "")).strip()
-    blocks = _blocks(normalize(body))
-    source, blocks = _take_outlet(blocks)
+    source, blocks = body_blocks(body)
     paragraphs = clean_paragraphs(blocks)
     if not paragraphs:
         raise DocumentError(origin, f"record {doc_id!r} has no text left after cleaning")
@@ -125,6 +124,11 @@ def article_from_record(record: dict[str, object], origin: str) -> Article:
         source=source,
         url=str(record["url"]) if record.get("url") else None,
     )
+
+
+def body_blocks(body: str) -> tuple[str | None, list[str]]:
+    """The outlet marker and the paragraphs of a record's body, before cleaning."""
+    return _take_outlet(_blocks(normalize(body)))
 
 
 # --- cleaning ---------------------------------------------------------------------------------
