@@ -44,7 +44,8 @@ _OLD_END = re.compile(r"[.!?…:;”\"')\]]$")
 _OLD_STRAY = re.compile(r"^\W{0,3}\w?\W{0,3}$", re.UNICODE)
 
 LEGACY_RULES: tuple[Rule, ...] = (
-    Rule("stray_remnant", "", lambda t, p: bool(_OLD_STRAY.match(t)), False),
+    # named like today's rule so that explain() treats the line after it as under an image
+    Rule("image_remnant", "", lambda t, p: bool(_OLD_STRAY.match(t)), False),
     Rule("image_file", "", lambda t, p: bool(_OLD_IMAGE_FILE.search(t)), False),
     Rule("photo_credit", "", lambda t, p: bool(_OLD_CREDIT.search(t)), False),
     Rule("caption_under_image", "", lambda t, p: p.after_image and len(t) < 160, False),

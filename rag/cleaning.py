@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 STRAY_LINE = re.compile(r"^\W{0,3}\w?\W{0,3}$", re.UNICODE)
 SENTENCE_END = re.compile(r"[.!?…:;”\"')\]]$")
-_IMAGE_REMNANT = re.compile(r"^\W{0,3}[^\W\d]?\W{0,3}$", re.UNICODE)
+# What a saved page keeps of an image: one letter or a few dots. A dash is an empty table cell.
+_IMAGE_REMNANT = re.compile(r"^[.…]{0,3}[^\W\d_]?[.…]{0,3}$")
 _IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp)", re.IGNORECASE)
 # "Ảnh:", "ẢNH -", "Ảnh minh họa:", "Nguồn ảnh:"; lower-case only as "(ảnh: ...)" or "- ảnh: ...":
 # a bare "ảnh:" after a word is prose ("phản ảnh:", "hình ảnh:", "trên màn ảnh:").
@@ -31,6 +32,8 @@ _CREDIT_AT_END = re.compile(rf"(?:^|[\s(–-]){_CREDIT_WORD}\s*[^:!?]{{1,60}}?[\
 _CREDIT_AT_START = re.compile(rf"^[\s(–-]*{_CREDIT_WORD}")
 _CAPTION_MARKER = re.compile(r"^(?:Trong ảnh|Từ (?:trái|phải) (?:sang|qua)(?: (?:phải|trái))?)\s*:")
 _DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_LIST_ITEM = re.compile(r"^[-–+•]\s*\w")
 _NOT_WORD = re.compile(r"\W+")
 
 # Measured on half of the news corpora (benchmarks/bench_cleaning.py): captions that close with a
@@ -92,12 +95,12 @@ def repeat_key(text: str) -> str:
 
 
 def is_image_remnant(text: str, place: Place) -> bool:
-    """A lone letter or mark ("a", ".") is what is left of an image."""
+    """A lone letter or a few dots ("a", ".") is what is left of an image."""
     return bool(text) and bool(_IMAGE_REMNANT.match(text))
 
 
-def is_lone_number(text: str, place: Place) -> bool:
-    """An empty line or a lone digit (a list number): nothing to keep, but no image either."""
+def is_stray_mark(text: str, place: Place) -> bool:
+    """An empty line, a lone digit or mark (list numbers, empty table cells): no image."""
     return bool(STRAY_LINE.match(text))
 
 
@@ -122,18 +125,31 @@ def is_caption_under_image(text: str, place: Place) -> bool:
 
 
 def is_unpunctuated_label(text: str, place: Place) -> bool:
-    """Captions, bylines and subheadings are short labels without a final mark or figures."""
-    return len(text) < LABEL_MAX_CHARS and not SENTENCE_END.search(text) and not _DIGIT.search(text)
+    """Captions, bylines and subheadings are short labels without a final mark or figures.
+
+    An item of a bulleted list ("- Đau đầu") is no label: it is part of the text.
+    """
+    return (
+        len(text) < LABEL_MAX_CHARS
+        and not SENTENCE_END.search(text)
+        and not _DIGIT.search(text)
+        and not _LIST_ITEM.match(text)
+    )
 
 
 def is_repeat(text: str, place: Place) -> bool:
-    """The same paragraph again (a lead repeated under the headline, a caption twice)."""
-    return repeat_key(text) in place.seen
+    """The same paragraph again (a lead repeated under the headline, a caption twice).
+
+    A line of fewer than two words ("110", "23.35", "Marketing") is no paragraph: in a flattened
+    table the same value stands in many cells, and each is kept.
+    """
+    key = repeat_key(text)
+    return len(_WORD.findall(key)) >= 2 and key in place.seen
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("stray_remnant", "a lone letter or mark left by an image", is_image_remnant, False),
-    Rule("lone_number", "an empty line or a lone list number", is_lone_number, False),
+    Rule("image_remnant", "a lone letter or dot left by an image", is_image_remnant, False),
+    Rule("stray_mark", "an empty line, a lone digit or mark", is_stray_mark, False),
     Rule("image_file", "an image file name, alone or glued to its caption", is_image_file),
     Rule("photo_credit", "a photo credit, alone or closing a caption", is_photo_credit),
     Rule("marked_caption", "a caption opening with 'Trong ảnh:'", is_marked_caption),
@@ -154,7 +170,7 @@ def explain(blocks: Iterable[str], rules: tuple[Rule, ...] = RULES) -> list[Verd
         place = Place(after_image=after_image, seen=seen, only_paragraph=only_paragraph)
         rule = next((r.name for r in rules if r.drops(block, place)), None)
         verdicts.append(Verdict(block, rule))
-        after_image = rule == "stray_remnant"
+        after_image = rule == "image_remnant"
         if rule is None:
             seen.add(repeat_key(block))
     return verdicts

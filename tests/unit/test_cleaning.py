@@ -120,14 +120,25 @@ def test_marked_caption_keeps_prose_and_long_paragraphs() -> None:
 
 
 @pytest.mark.parametrize("text", ["a", ".", "b.", "..."])
-def test_stray_remnant_drops_what_is_left_of_an_image(text: str) -> None:
-    assert drops("stray_remnant", text)
+def test_image_remnant_drops_what_is_left_of_an_image(text: str) -> None:
+    assert drops("image_remnant", text)
 
 
-@pytest.mark.parametrize("text", ["", "1", "9."])
-def test_a_lone_number_or_empty_line_is_no_image(text: str) -> None:
-    assert not drops("stray_remnant", text)
-    assert drops("lone_number", text)
+@pytest.mark.parametrize("text", ["", "1", "9.", "-", "*"])
+def test_a_lone_number_mark_or_empty_line_is_no_image(text: str) -> None:
+    assert not drops("image_remnant", text)
+    assert drops("stray_mark", text)
+
+
+def test_cells_of_a_flattened_table_are_not_taken_for_captions() -> None:
+    blocks = [
+        "Chỉ tiêu tuyển sinh năm 2021 như sau.",
+        "-",
+        "120",
+        "-",
+        "Từ 4.150.000 đến 11.350.000",
+    ]
+    assert clean(blocks) == [blocks[0], "120", "Từ 4.150.000 đến 11.350.000"]
 
 
 def test_items_after_list_numbers_are_not_taken_for_captions() -> None:
@@ -167,6 +178,8 @@ def test_unpunctuated_label_drops_short_labels_only() -> None:
     assert drops("unpunctuated_label", "Minh Phương")
     assert not drops("unpunctuated_label", "Hội nghị kết thúc lúc 17 giờ")  # a figure
     assert not drops("unpunctuated_label", "Hội nghị kết thúc vào buổi chiều.")  # a final mark
+    assert not drops("unpunctuated_label", "- Đau đầu")  # an item of a list of symptoms
+    assert drops("unpunctuated_label", "* Bài viết thể hiện quan điểm riêng của tác giả")
 
 
 # --- repeats -------------------------------------------------------------------------------------
@@ -176,6 +189,12 @@ def test_repeated_paragraph_drops_copies_even_long_ones() -> None:
     seen = {repeat_key(SCREEN_PROSE)}
     assert drops("repeated_paragraph", SCREEN_PROSE.upper(), Place(seen=seen))
     assert not drops("repeated_paragraph", REPORT_WITH_CREDIT, Place(seen=seen))
+
+
+def test_the_same_value_in_two_table_cells_is_no_repeat() -> None:
+    blocks = ["Điểm chuẩn như sau.", "Kế toán", "23.35", "110", "Kiểm toán", "23.35", "110"]
+    assert [v.rule for v in explain(blocks)][4:] == ["unpunctuated_label", None, None]
+    assert drops("repeated_paragraph", "Hiện trường vụ cháy.", Place(seen={"hiện trường vụ cháy"}))
 
 
 # --- the guard -----------------------------------------------------------------------------------
@@ -210,7 +229,7 @@ def test_explain_names_the_rule_that_dropped_each_paragraph() -> None:
     ]
     assert [v.rule for v in explain(blocks)] == [
         None,
-        "stray_remnant",
+        "image_remnant",
         "caption_under_image",
         "photo_credit",
         None,
