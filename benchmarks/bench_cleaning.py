@@ -143,9 +143,9 @@ def excerpt(text: str, limit: int = 400) -> str:
 
 
 def write_samples(path: Path, tally: Tally, sample: int, seed: int) -> None:
-    rng = random.Random(seed)
     lines: list[str] = []
     for name, drops in sorted(tally.drops.items()):
+        rng = random.Random(f"{seed}:{name}")  # each rule's sample independent of the others
         picked = sorted(rng.sample(range(len(drops)), min(sample, len(drops))))
         lines.append(f"\n## {name}: {len(picked)} of {len(drops)} drops\n")
         for k, index in enumerate(picked, start=1):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from rag.cleaning import (
@@ -14,8 +16,9 @@ from rag.cleaning import (
     is_protected,
     repeat_key,
 )
-from rag.documents import article_from_record, parse_plain_text
+from rag.documents import article_from_record, load_articles, parse_plain_text
 from rag.errors import DocumentError
+from rag.settings import BUNDLED_ARTICLES
 
 RULE = {rule.name: rule for rule in RULES}
 NOWHERE = Place()  # a paragraph among others, not after an image, nothing kept before it
@@ -257,3 +260,25 @@ def test_a_photo_report_keeps_its_prose() -> None:
 def test_an_article_of_remnants_only_is_still_refused() -> None:
     with pytest.raises(DocumentError, match="no text left"):
         article_from_record({"id": "r", "body": "a\n.\n1"}, "test")
+
+
+# --- the bundled articles clean exactly as they did before the rules were bounded ----------------
+
+# sha256 of each bundled article's text (first 16 hex digits) and its paragraph count, taken with
+# the cleaning of commit 87f67b3, before the rules were named and bounded.
+BUNDLED_BEFORE = {
+    "000_c1d1bf0d00618ad8.txt": ("e4fd63de6ce544db", 14),
+    "001_eb33f2e5ca9e7309.txt": ("ff29e34e1413e5e3", 14),
+    "002_9a983ff685051e77.txt": ("5cbbdb413e4fe9d4", 11),
+    "003_16e7c6cf24d0288c.txt": ("1220414ff8f37d9b", 11),
+    "004_f6d78a68113691fd.txt": ("d1dd40f8a994bbba", 3),
+}
+
+
+def test_the_bundled_articles_clean_exactly_as_before() -> None:
+    result = load_articles([BUNDLED_ARTICLES])
+    found = {
+        a.doc_id: (hashlib.sha256(a.text.encode()).hexdigest()[:16], len(a.paragraphs))
+        for a in result.articles
+    }
+    assert found == BUNDLED_BEFORE
