@@ -36,9 +36,12 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _LIST_ITEM = re.compile(r"^[-–+•]\s*\w")
 _NOT_WORD = re.compile(r"\W+")
 
-# Measured on half of the news corpora (benchmarks/bench_cleaning.py): captions that close with a
-# photo credit have a median of 83 characters and 97.5 % are under 190, while 22 % of the kept
-# paragraphs are 200 or longer. So at 200 characters a paragraph is prose, whatever it holds.
+# Measured on the "choose" half of the news corpora (benchmarks/bench_cleaning.py, rules as they
+# were): paragraphs closing with a photo credit have a median of 83 characters and 97.5 % are
+# under 190, while 22.5 % of the kept paragraphs are 200 or longer; read one by one, the credit
+# drops of 200 or more were mostly prose (photo reports, a caption glued to the next paragraph).
+# So from 200 characters on a paragraph is kept whatever its shape; the price is that the few
+# one-sentence captions that long stay in the text.
 PROSE_MIN_CHARS = 200
 LABEL_MAX_CHARS = 160  # labels and captions under an image remnant are shorter than this
 
@@ -110,7 +113,7 @@ def is_image_file(text: str, place: Place) -> bool:
 
 
 def is_photo_credit(text: str, place: Place) -> bool:
-    """A photo credit ("Ảnh: VGP/Lê Sơn"), alone or closing a caption."""
+    """A photo credit ("Ảnh: VGP/Lê Sơn"), alone or closing a caption (short: see the guard)."""
     return bool(_CREDIT_AT_END.search(text) or _CREDIT_AT_START.match(text))
 
 
@@ -170,7 +173,7 @@ def explain(blocks: Iterable[str], rules: tuple[Rule, ...] = RULES) -> list[Verd
         place = Place(after_image=after_image, seen=seen, only_paragraph=only_paragraph)
         rule = next((r.name for r in rules if r.drops(block, place)), None)
         verdicts.append(Verdict(block, rule))
-        after_image = rule == "image_remnant"
+        after_image = rule == "image_remnant"  # the next short line is that image's caption
         if rule is None:
             seen.add(repeat_key(block))
     return verdicts
