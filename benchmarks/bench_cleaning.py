@@ -185,6 +185,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval-out" / "cleaning")
     args = parser.parse_args()
+    if not any(args.data.glob("*.jsonl.gz")):
+        parser.error(f"no *.jsonl.gz under {args.data} (give the news folder with --data)")
 
     sets = {"before": LEGACY_RULES, "after": RULES}
     tallies = {name: Tally() for name in sets}
