@@ -17,6 +17,9 @@ from datetime import date
 from pathlib import Path
 
 from rag.errors import DocumentError
+from rag.ingest import cleaning
+from rag.ingest.cleaning import SENTENCE_END as _SENTENCE_END
+from rag.ingest.cleaning import STRAY_LINE as _STRAY
 from rag.text import normalize
 
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
@@ -109,8 +112,7 @@ def article_from_record(record: dict[str, object], origin: str) -> Article:
     if not isinstance(body, str) or not body.strip():
         raise DocumentError(origin, f"record {doc_id!r} has no 'body' text")
     title = normalize(str(record.get("title") or "")).strip()
-    blocks = _blocks(normalize(body))
-    source, blocks = _take_outlet(blocks)
+    source, blocks = body_blocks(body)
     paragraphs = clean_paragraphs(blocks)
     if not paragraphs:
         raise DocumentError(origin, f"record {doc_id!r} has no text left after cleaning")
@@ -124,43 +126,20 @@ def article_from_record(record: dict[str, object], origin: str) -> Article:
     )
 
 
-# --- cleaning ---------------------------------------------------------------------------------
+def body_blocks(body: str) -> tuple[str | None, list[str]]:
+    """The outlet marker and the paragraphs of a record's body, before cleaning."""
+    return _take_outlet(_blocks(normalize(body)))
 
-_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp)", re.IGNORECASE)
-_PHOTO_CREDIT = re.compile(r"(?:^|[\s(–-])Ảnh\s*[:-]", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…:;”\"')\]]$")
-_STRAY = re.compile(r"^\W{0,3}\w?\W{0,3}$", re.UNICODE)
+
+# --- cleaning ---------------------------------------------------------------------------------
 
 
 def clean_paragraphs(blocks: Iterable[str]) -> list[str]:
-    """Drop image captions, stray one-letter lines and repeated paragraphs; keep the prose."""
-    kept: list[str] = []
-    seen: set[str] = set()
-    after_image = False
-    for block in blocks:
-        if _STRAY.match(block):
-            after_image = True  # a lone "a" or "." is what is left of an image
-            continue
-        if _is_caption(block, after_image):
-            after_image = False
-            continue
-        after_image = False
-        key = re.sub(r"\W+", " ", block).strip().lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        kept.append(block)
-    return kept
+    """Drop image captions, stray one-letter lines and repeated paragraphs; keep the prose.
 
-
-def _is_caption(block: str, after_image: bool) -> bool:
-    if _IMAGE_FILE.search(block) or _PHOTO_CREDIT.search(block):
-        return True
-    short = len(block) < 160
-    if after_image and short:
-        return True
-    # Captions are short, unpunctuated labels without figures; prose sentences end with a mark.
-    return short and not _SENTENCE_END.search(block) and not re.search(r"\d", block)
+    The rules, each named and testable alone, are in ``rag.ingest.cleaning``.
+    """
+    return cleaning.clean(blocks)
 
 
 def _blocks(text: str) -> list[str]:
