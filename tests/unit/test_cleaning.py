@@ -1,4 +1,4 @@
-"""rag.ingest.cleaning: each cleaning rule alone, the guard that keeps prose, and the rules together."""
+"""rag.ingest.cleaning: each rule alone, the guard that keeps prose, and the rules together."""
 
 from __future__ import annotations
 
