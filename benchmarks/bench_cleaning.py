@@ -8,9 +8,9 @@ Dân trí 2020-2021, read in place line by line) the way the loader does, twice 
 with the rules as they were before they were bounded (``LEGACY_RULES`` below, the baseline) and
 with ``rag.ingest.cleaning.RULES``. For each rule it prints the paragraphs and characters it
 drops, their share of all paragraphs and characters, how many dropped paragraphs are 200
-characters or longer, and the articles left with no text. It writes, for reading, a seeded random sample of
-each rule's drops (with the article id and the paragraphs around it) and a sample of the
-paragraphs whose verdict changed, under ``--out`` (not committed).
+characters or longer, and the articles left with no text. It writes, for reading, a seeded
+random sample of each rule's drops (with the article id and the paragraphs around it) and a
+sample of the paragraphs whose verdict changed, under ``--out`` (not committed).
 
 ``--half`` splits the articles by a seeded hash of their id: rules are tuned on ``choose`` and
 their precision is read on ``report``.
