@@ -134,7 +134,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if result.interrupted:
             break
     if "unanswerable" in records:
-        summaries["abstention"] = write_mix(records, args, index)
+        summaries["abstention"] = write_mix(summaries, records, args, index)
     rows = figures(summaries, records.get("unanswerable", []))
     interrupted = any(s["interrupted"] for s in summaries.values())
     table = format_targets(rows, args.half, args.per_set, interrupted)
@@ -156,14 +156,22 @@ def xquad_assistant(
     return assistant, folder
 
 
-def write_mix(records: dict[str, list[Record]], args: argparse.Namespace, index: Path) -> Any:
+def write_mix(
+    summaries: dict[str, dict[str, Any]],
+    records: dict[str, list[Record]],
+    args: argparse.Namespace,
+    index: Path,
+) -> dict[str, Any]:
     """The constructed unanswerable results with as many answerable dev-set results."""
     unanswerable = [r for r in records["unanswerable"] if not r["error"]]
-    answerable = [r for r in records.get("devset", []) if not r["gold"]["unanswerable"]]
+    answerable = [
+        r for r in records.get("devset", []) if not r["error"] and not r["gold"]["unanswerable"]
+    ]
     size = min(len(unanswerable), len(answerable))
-    mixed = [*_first(answerable, size, args.seed), *_first(unanswerable, size, args.seed)]
+    mixed = [*_pick(answerable, size, args.seed), *_pick(unanswerable, size, args.seed)]
+    interrupted = any(s["interrupted"] for s in summaries.values())  # a mix of what was done
     summary = build_summary(
-        mixed, k=args.k, retrieval_only=False, total=2 * size, interrupted=False,
+        mixed, k=args.k, retrieval_only=False, total=2 * size, interrupted=interrupted,
         seconds=sum(r["timings"].get("total", 0.0) for r in mixed),
         info={"dataset": "abstention", "half": args.half, "index": str(index),
               "qa_file": "devset (answerable) + unanswerable", "format": "mixed"},
@@ -176,7 +184,7 @@ def write_mix(records: dict[str, list[Record]], args: argparse.Namespace, index:
     return summary
 
 
-def _first(records: list[Record], size: int, seed: int) -> list[Record]:
+def _pick(records: list[Record], size: int, seed: int) -> list[Record]:
     """A seeded choice of ``size`` records, in their order (equal sizes unless some failed)."""
     picked = set(random.Random(seed).sample(range(len(records)), size))
     return [record for i, record in enumerate(records) if i in picked]
