@@ -1,7 +1,7 @@
 """Held-out evaluation: every figure the targets name, on one half of every set.
 
     python -m eval.heldout --half choose|report [--per-set N] [--seed S] [--out DIR]
-        [--xquad-dir DIR] [--devset FILE] [--k 5]
+        [--sets devset,unanswerable,xquad-vi,xquad-en] [--xquad-dir DIR] [--devset FILE] [--k 5]
 
 Choose settings on ``--half choose``; report figures from ``--half report`` (``eval.splits``).
 Four question sets, each evaluated into ``OUT/<set>/`` (results.jsonl, summary.json, report.md):
@@ -14,7 +14,8 @@ Four question sets, each evaluated into ``OUT/<set>/`` (results.jsonl, summary.j
   selection has answerable questions, half of each kind where there are enough.
 
 ``OUT/abstention/`` mixes the ``unanswerable`` results with an equal number of the dev set's
-answerable ones (the same runs, not asked again) for abstention precision and recall.
+answerable ones (the same runs, not asked again) for abstention precision and recall, when
+both sets are evaluated (``--sets`` picks some).
 ``OUT/targets.json`` and ``targets.md`` hold the table printed at the end. ``--per-set N``
 takes a seeded sample of N questions per set for quick runs. Models and settings come from the
 usual ``RAG_*`` environment (``RAG_GENERATOR_BACKEND`` included; ``RAG_ARTICLES_DIR`` is the
@@ -54,6 +55,7 @@ from .xquad import XQUAD_DIR
 
 Record = dict[str, Any]
 SWAP_KINDS = ("year", "place")
+SETS = ("devset", "unanswerable", "xquad-vi", "xquad-en")  # the order they are evaluated in
 
 
 @dataclass
@@ -109,39 +111,52 @@ def balanced_sample(constructed: list[QAItem], size: int, seed: int) -> list[QAI
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Evaluate every set of the half into ``args.out``; print and write the targets table."""
+    """Evaluate the sets of the half into ``args.out``; print and write the targets table."""
     held = build_sets(
         args.half, xquad_dir=args.xquad_dir, devset=args.devset, articles=settings.articles_dir,
         per_set=args.per_set, seed=args.seed,
     )  # fmt: skip
-    sizes = ", ".join(f"{name} {len(items)}" for name, items in held.sets.items())
+    sizes = ", ".join(f"{name} {len(held.sets[name])}" for name in args.sets)
     click.echo(f"half {args.half}: {sizes}", err=True)
     seed_assistant, index = open_assistant(settings, held.xquad)  # the seed articles' index
-    assistants: dict[str, tuple[Assistant, Path]] = {
-        "devset": (seed_assistant, index), "unanswerable": (seed_assistant, index),
-    }  # fmt: skip
-    summaries: dict[str, dict[str, Any]] = {}
-    records: dict[str, list[Record]] = {}
-    for name, items in held.sets.items():
-        if name not in assistants:  # the XQuAD index is built (or found) only when needed
-            xquad = xquad_assistant(settings, held.xquad, seed_assistant)
-            assistants.update({"xquad-vi": xquad, "xquad-en": xquad})
-        assistant, folder = assistants[name]
-        info = run_info(settings, args, name, folder, assistant)
-        result = evaluate(assistant, items, out_dir=args.out / name, k=args.k, info=info)
-        click.echo(format_summary(result.summary) + "\n", err=True)
-        summaries[name], records[name] = result.summary, result.records
-        if result.interrupted:
-            break
-    if "unanswerable" in records:
+    summaries, records, stopped = evaluate_sets(settings, args, held, seed_assistant, index)
+    if "unanswerable" in records and "devset" in records:
         summaries["abstention"] = write_mix(summaries, records, args, index)
     rows = figures(summaries, records.get("unanswerable", []))
-    interrupted = any(s["interrupted"] for s in summaries.values())
+    interrupted = stopped or any(s["interrupted"] for s in summaries.values())
     table = format_targets(rows, args.half, args.per_set, interrupted)
     write_targets(args.out, rows, table, run_info(settings, args, "targets", index, None))
     click.echo(table)
     click.secho(f"Results in {args.out}/", dim=True, err=True)
     return 130 if interrupted else 0
+
+
+def evaluate_sets(
+    settings: Settings,
+    args: argparse.Namespace,
+    held: HeldoutSets,
+    seed_assistant: Assistant,
+    index: Path,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[Record]], bool]:
+    """Each chosen set in turn, until the end or Ctrl-C: (summaries, records, stopped early)."""
+    assistants = {"devset": (seed_assistant, index), "unanswerable": (seed_assistant, index)}
+    summaries: dict[str, dict[str, Any]] = {}
+    records: dict[str, list[Record]] = {}
+    for name in args.sets:
+        try:
+            if name not in assistants:  # the XQuAD index is built (or found) only when needed
+                xquad = xquad_assistant(settings, held.xquad, seed_assistant)
+                assistants.update({"xquad-vi": xquad, "xquad-en": xquad})
+        except KeyboardInterrupt:  # while indexing: the sets done so far still count
+            return summaries, records, True
+        assistant, folder = assistants[name]
+        info = run_info(settings, args, name, folder, assistant)
+        result = evaluate(assistant, held.sets[name], out_dir=args.out / name, k=args.k, info=info)
+        click.echo(format_summary(result.summary) + "\n", err=True)
+        summaries[name], records[name] = result.summary, result.records
+        if result.interrupted:
+            return summaries, records, True
+    return summaries, records, False
 
 
 def xquad_assistant(
@@ -225,8 +240,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default eval-out/heldout-HALF)")
     p.add_argument("--xquad-dir", type=Path, default=XQUAD_DIR, help="folder of xquad.*.json")
     p.add_argument("--devset", type=Path, default=DEVSET, help="the development set")
+    p.add_argument(
+        "--sets",
+        type=_set_names,
+        default=SETS,
+        help=f"comma-separated sets to evaluate (default: {','.join(SETS)})",
+    )
     p.add_argument("--k", type=_positive, default=5, help="passages per question (default 5)")
     return p
+
+
+def _set_names(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown set(s) {unknown or text!r}; choose from {SETS}")
+    return tuple(n for n in SETS if n in names)  # always in the order of SETS
 
 
 def _positive(text: str) -> int:

@@ -222,3 +222,29 @@ def test_figures_are_compared_with_their_targets() -> None:
     assert ("xquad-en", "gold span in answer") not in rows  # not evaluated: no row
     table = format_targets(list(rows.values()), "report", 15, interrupted=False)
     assert "seeded sample of 15" in table and "| NO |" in table
+
+
+def test_sets_picks_what_is_evaluated(settings: Settings, xquad_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = ["--half", "report", "--sets", "xquad-en,devset", *arguments(xquad_dir, out)]
+    assert run(settings, parser().parse_args(argv)) == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["devset", "xquad-en"]
+    document = json.loads((out / "targets.json").read_text(encoding="utf-8"))
+    assert {f["set"] for f in document["figures"]} == {"devset", "xquad-en"}
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--half", "report", "--sets", "devset,xquad-fr"])
+
+
+def test_ctrl_c_while_indexing_xquad_keeps_the_sets_done(
+    settings: Settings, xquad_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("eval.heldout.dataset_index", interrupted)
+    out = tmp_path / "out"
+    argv = ["--half", "choose", "--per-set", "3", *arguments(xquad_dir, out)]
+    assert run(settings, parser().parse_args(argv)) == 130
+    document = json.loads((out / "targets.json").read_text(encoding="utf-8"))
+    assert {f["set"] for f in document["figures"]} == {"devset", "abstention", "unanswerable"}
+    assert "INTERRUPTED" in (out / "targets.md").read_text(encoding="utf-8")
