@@ -1,0 +1,269 @@
+"""Held-out evaluation: every figure the targets name, on one half of every set.
+
+    python -m eval.heldout --half choose|report [--per-set N] [--seed S] [--out DIR]
+        [--sets devset,unanswerable,xquad-vi,xquad-en] [--xquad-dir DIR] [--devset FILE] [--k 5]
+
+Choose settings on ``--half choose``; report figures from ``--half report`` (``eval.splits``).
+Four question sets, each evaluated into ``OUT/<set>/`` (results.jsonl, summary.json, report.md):
+
+- ``xquad-vi``, ``xquad-en``: XQuAD's questions in Vietnamese and English, open-book over an
+  index of all 240 Vietnamese paragraphs (as in ``eval.xquad_benchmark``);
+- ``devset``: the development set, over the default index of the seed articles;
+- ``unanswerable``: questions built by ``eval.unanswerable`` (XQuAD asked of the seed articles;
+  dev-set questions moved to a year or province no article covers), as many as the dev-set
+  selection has answerable questions, half of each kind where there are enough.
+
+``OUT/abstention/`` mixes the ``unanswerable`` results with an equal number of the dev set's
+answerable ones (the same runs, not asked again) for abstention precision and recall, when
+both sets are evaluated (``--sets`` picks some).
+``OUT/targets.json`` and ``targets.md`` hold the table printed at the end. ``--per-set N``
+takes a seeded sample of N questions per set for quick runs. Models and settings come from the
+usual ``RAG_*`` environment (``RAG_GENERATOR_BACKEND`` included; ``RAG_ARTICLES_DIR`` is the
+seed collection, indexed and checked against). Ctrl-C keeps what was done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rag import Assistant, RagError, Settings
+from rag.settings import BUNDLED_ARTICLES
+
+from . import DEVSET
+from .corpus import dataset_index, open_assistant
+from .datasets import Dataset, QAItem, load_dataset, select_items
+from .heldout_table import figures, format_targets, write_targets
+from .report import RESULTS, build_summary, format_summary, write_outputs
+from .runner import DEFAULT_OUT, evaluate
+from .splits import HALVES, take_half
+from .unanswerable import (
+    Articles,
+    kind_of,
+    swapped_questions,
+    xquad_items,
+    xquad_on_seed,
+)
+from .xquad import XQUAD_DIR
+
+Record = dict[str, Any]
+SWAP_KINDS = ("year", "place")
+SETS = ("devset", "unanswerable", "xquad-vi", "xquad-en")  # the order they are evaluated in
+
+
+@dataclass
+class HeldoutSets:
+    """The questions of one half, per set, in evaluation order."""
+
+    xquad: Dataset  # the Vietnamese file: its paragraphs are the XQuAD collection
+    sets: dict[str, list[QAItem]]
+
+
+def build_sets(
+    half: str,
+    *,
+    xquad_dir: Path = XQUAD_DIR,
+    devset: Path = DEVSET,
+    articles: Path = BUNDLED_ARTICLES,
+    per_set: int | None = None,
+    seed: int = 0,
+) -> HeldoutSets:
+    """Every set's questions of ``half``; with ``per_set``, a seeded sample of that many."""
+    vietnamese = load_dataset(xquad_dir / "xquad.vi.json", language="vi")
+    everything = xquad_items(xquad_dir)  # Vietnamese questions, then the English ones
+    chosen = {i.id for i in select_items(take_half(vietnamese.items, half), sample=per_set,
+                                         seed=seed)}  # fmt: skip
+    xquad = [i for i in everything if i.id in chosen]
+    dev = select_items(take_half(load_dataset(devset).items, half), sample=per_set, seed=seed)
+    seed_articles = Articles.read(articles)
+    constructed = take_half(
+        [*swapped_questions(load_dataset(devset).items, seed_articles, seed),
+         *xquad_on_seed(everything, seed_articles)], half,
+    )  # fmt: skip
+    answerable = sum(not item.unanswerable for item in dev)
+    return HeldoutSets(vietnamese, {
+        "devset": dev,
+        "unanswerable": balanced_sample(constructed, answerable, seed),
+        "xquad-vi": [i for i in xquad if i.language == "vi"],
+        "xquad-en": [i for i in xquad if i.language == "en"],
+    })  # fmt: skip
+
+
+def balanced_sample(constructed: list[QAItem], size: int, seed: int) -> list[QAItem]:
+    """``size`` constructed questions, a seeded sample in their own order: half swapped dev-set
+    questions, half XQuAD questions asked of the seed articles (either kind fills what the
+    other lacks)."""
+    swapped = [i for i in constructed if kind_of(i.id) in SWAP_KINDS]
+    foreign = [i for i in constructed if kind_of(i.id) not in SWAP_KINDS]
+    from_swaps = min(len(swapped), max(size // 2, size - len(foreign)))  # fill what one lacks
+    from_foreign = min(len(foreign), size - from_swaps)
+    return [
+        *select_items(swapped, sample=from_swaps, seed=seed),
+        *select_items(foreign, sample=from_foreign, seed=seed),
+    ]
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Evaluate the sets of the half into ``args.out``; print and write the targets table."""
+    held = build_sets(
+        args.half, xquad_dir=args.xquad_dir, devset=args.devset, articles=settings.articles_dir,
+        per_set=args.per_set, seed=args.seed,
+    )  # fmt: skip
+    sizes = ", ".join(f"{name} {len(held.sets[name])}" for name in args.sets)
+    click.echo(f"half {args.half}: {sizes}", err=True)
+    seed_assistant, index = open_assistant(settings, held.xquad)  # the seed articles' index
+    summaries, records, stopped = evaluate_sets(settings, args, held, seed_assistant, index)
+    if "unanswerable" in records and "devset" in records:
+        summaries["abstention"] = write_mix(summaries, records, args, index)
+    rows = figures(summaries, records.get("unanswerable", []))
+    interrupted = stopped or any(s["interrupted"] for s in summaries.values())
+    table = format_targets(rows, args.half, args.per_set, interrupted)
+    write_targets(args.out, rows, table, run_info(settings, args, "targets", index, None))
+    click.echo(table)
+    click.secho(f"Results in {args.out}/", dim=True, err=True)
+    return 130 if interrupted else 0
+
+
+def evaluate_sets(
+    settings: Settings,
+    args: argparse.Namespace,
+    held: HeldoutSets,
+    seed_assistant: Assistant,
+    index: Path,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[Record]], bool]:
+    """Each chosen set in turn, until the end or Ctrl-C: (summaries, records, stopped early)."""
+    assistants = {"devset": (seed_assistant, index), "unanswerable": (seed_assistant, index)}
+    summaries: dict[str, dict[str, Any]] = {}
+    records: dict[str, list[Record]] = {}
+    for name in args.sets:
+        try:
+            if name not in assistants:  # the XQuAD index is built (or found) only when needed
+                xquad = xquad_assistant(settings, held.xquad, seed_assistant)
+                assistants.update({"xquad-vi": xquad, "xquad-en": xquad})
+        except KeyboardInterrupt:  # while indexing: the sets done so far still count
+            return summaries, records, True
+        assistant, folder = assistants[name]
+        info = run_info(settings, args, name, folder, assistant)
+        result = evaluate(assistant, held.sets[name], out_dir=args.out / name, k=args.k, info=info)
+        click.echo(format_summary(result.summary) + "\n", err=True)
+        summaries[name], records[name] = result.summary, result.records
+        if result.interrupted:
+            return summaries, records, True
+    return summaries, records, False
+
+
+def xquad_assistant(
+    settings: Settings, vietnamese: Dataset, seed_assistant: Assistant
+) -> tuple[Assistant, Path]:
+    """An assistant over the XQuAD paragraphs sharing the seed assistant's models."""
+    click.echo("indexing the XQuAD paragraphs (once; cached afterwards)", err=True)
+    folder = dataset_index(vietnamese.paragraphs, vietnamese.name, settings,
+                           seed_assistant.embedder)  # fmt: skip
+    assistant = Assistant.load(folder, settings, embedder=seed_assistant.embedder,
+                               generator=seed_assistant.generator)  # fmt: skip
+    return assistant, folder
+
+
+def write_mix(
+    summaries: dict[str, dict[str, Any]],
+    records: dict[str, list[Record]],
+    args: argparse.Namespace,
+    index: Path,
+) -> dict[str, Any]:
+    """The constructed unanswerable results with as many answerable dev-set results."""
+    unanswerable = [r for r in records["unanswerable"] if not r["error"]]
+    answerable = [
+        r for r in records.get("devset", []) if not r["error"] and not r["gold"]["unanswerable"]
+    ]
+    size = min(len(unanswerable), len(answerable))
+    mixed = [*_pick(answerable, size, args.seed), *_pick(unanswerable, size, args.seed)]
+    interrupted = any(s["interrupted"] for s in summaries.values())  # a mix of what was done
+    summary = build_summary(
+        mixed, k=args.k, retrieval_only=False, total=2 * size, interrupted=interrupted,
+        seconds=sum(r["timings"].get("total", 0.0) for r in mixed),
+        info={"dataset": "abstention", "half": args.half, "index": str(index),
+              "qa_file": "devset (answerable) + unanswerable", "format": "mixed"},
+    )  # fmt: skip
+    out = args.out / "abstention"
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / RESULTS).open("w", encoding="utf-8") as sink:
+        sink.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in mixed)
+    write_outputs(out, summary, mixed)
+    return summary
+
+
+def _pick(records: list[Record], size: int, seed: int) -> list[Record]:
+    """A seeded choice of ``size`` records, in their order (equal sizes unless some failed)."""
+    picked = set(random.Random(seed).sample(range(len(records)), size))
+    return [record for i, record in enumerate(records) if i in picked]
+
+
+def run_info(
+    settings: Settings, args: argparse.Namespace, name: str, index: Path,
+    assistant: Assistant | None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "dataset": name, "half": args.half, "index": str(index),
+        "qa_file": str(args.xquad_dir if name.startswith("xquad") else args.devset),
+        "format": "heldout", "selection": {"per_set": args.per_set, "seed": args.seed},
+        "embedder": assistant.embedder.model_id if assistant else settings.embedder,
+        "generator": settings.generator, "generator_backend": settings.generator_backend,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.out = args.out or DEFAULT_OUT / f"heldout-{args.half}"
+    try:
+        return run(Settings(), args)
+    except RagError as error:
+        click.secho(f"Error: {error}", fg="red", err=True)
+        return 1
+    except KeyboardInterrupt:  # while indexing; an interrupted evaluation returns normally
+        click.echo("Interrupted.", err=True)
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m eval.heldout", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--half", choices=HALVES, required=True, help="which half to evaluate")
+    p.add_argument("--per-set", type=_positive, help="a seeded sample of N questions per set")
+    p.add_argument("--seed", type=int, default=0, help="seed of samples and swaps (default 0)")
+    p.add_argument("--out", type=Path, help="output folder (default eval-out/heldout-HALF)")
+    p.add_argument("--xquad-dir", type=Path, default=XQUAD_DIR, help="folder of xquad.*.json")
+    p.add_argument("--devset", type=Path, default=DEVSET, help="the development set")
+    p.add_argument(
+        "--sets",
+        type=_set_names,
+        default=SETS,
+        help=f"comma-separated sets to evaluate (default: {','.join(SETS)})",
+    )
+    p.add_argument("--k", type=_positive, default=5, help="passages per question (default 5)")
+    return p
+
+
+def _set_names(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown set(s) {unknown or text!r}; choose from {SETS}")
+    return tuple(n for n in SETS if n in names)  # always in the order of SETS
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
