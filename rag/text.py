@@ -45,6 +45,12 @@ def unify_tone_marks(word: str) -> str:
     return "".join(letters)
 
 
+def strip_diacritics(text: str) -> str:
+    """ASCII-folded text (``Hòa`` -> ``Hoa``, ``đ`` -> ``d``), for lenient comparisons."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 # 247.344 / 1.783.174 (dots group thousands) and 10,01 (comma is the decimal mark).

@@ -11,6 +11,7 @@ from rag.text import (
     canonical_numbers,
     guess_language,
     normalize,
+    strip_diacritics,
     tokenize,
 )
 
@@ -60,6 +61,10 @@ def test_normalize_leaves_other_syllables_alone(word: str) -> None:
 
 def test_normalize_tidies_spaces_but_keeps_line_breaks() -> None:
     assert normalize("a  b\u00a0c\t d\n\ne") == "a b c d\n\ne"
+
+
+def test_strip_diacritics_folds_to_ascii() -> None:
+    assert strip_diacritics("Đồng chí Trương Hòa Bình") == "Dong chi Truong Hoa Binh"
 
 
 # --- numbers -------------------------------------------------------------------------------------
