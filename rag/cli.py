@@ -409,6 +409,7 @@ def models_fetch(names: tuple[str, ...]) -> None:
             raise RagError(f"unknown model {name!r}; `rag models list` shows the choices")
         folder = _provision(spec, settings)
         click.echo(f"{name}: ready at {folder}")
+        _provision_openvino(spec, folder, settings)
 
 
 def _provision(spec: Any, settings: Settings) -> Path:
@@ -420,6 +421,14 @@ def _provision(spec: Any, settings: Settings) -> Path:
 
         post_process = gguf_to_safetensors
     return provision(spec, settings.resolved_models_dir, _byte_progress, post_process)
+
+
+def _provision_openvino(spec: Any, folder: Path, settings: Settings) -> None:
+    from .generation.openvino_factory import provision_openvino
+
+    converted = provision_openvino(spec, folder, settings, notify=click.echo)
+    if converted is not None:
+        click.echo(f"{spec.name}: openvino copy ready at {converted}")
 
 
 def _byte_progress(total: int, done: int, label: str) -> Callable[[int], None]:

@@ -17,13 +17,18 @@ from .fake import FakeGenerator
 def make_generator(settings: Settings) -> Generator:
     """The generator the settings name; ``fake`` gives the deterministic extractive one.
 
-    ``generator_backend`` picks what runs a real model: transformers (the default) or llama.cpp.
+    ``generator_backend`` picks what runs a real model: transformers (the default), llama.cpp or
+    openvino.
     """
     name = settings.generator
     if name == "fake":
         return FakeGenerator()
     if settings.generator_backend == "llama.cpp":
         return _llamacpp(name, settings)
+    if settings.generator_backend == "openvino":
+        from .openvino_factory import make_openvino_generator
+
+        return make_openvino_generator(name, settings)
     from .transformers_generator import TransformersGenerator
 
     spec = CATALOGUE.get(name)
