@@ -37,6 +37,7 @@ from rag.generation.openvino_conversion import ensure_exporter, export_command, 
 from rag.generation.openvino_generator import OpenVINOGenerator
 from rag.generation.transformers_generator import TransformersGenerator
 
+BASELINE = "transformers bf16"
 HELLO: list[ChatMessage] = [{"role": "user", "content": "Xin chào"}]
 
 
@@ -89,7 +90,7 @@ def run_speed(args: argparse.Namespace) -> None:
     tokenizer = AutoTokenizer.from_pretrained(str(folder / CONVERTED), local_files_only=True)
     ov = str(openvino_dir(folder))
     variants: dict[str, Generator] = {
-        "transformers bf16": TransformersGenerator(str(folder / CONVERTED)),
+        BASELINE: TransformersGenerator(str(folder / CONVERTED)),
         "openvino int8": OpenVINOGenerator(ov, prompt_lookup=False, prefix_caching=False),
         "openvino int8 +lookup +cache": OpenVINOGenerator(ov),
     }
@@ -112,8 +113,8 @@ def run_speed(args: argparse.Namespace) -> None:
             row["tokens"] = len(tokenizer(row["text"], add_special_tokens=False)["input_ids"])
             after_first = row["total"] - row["first"]
             row["rate"] = (row["tokens"] - 1) / after_first if after_first > 0 else float("nan")
-            row["same"] = row["text"] == rows["transformers bf16"][-1]["text"]
             rows[name].append(row)
+            row["same"] = row["text"] == rows[BASELINE][-1]["text"]  # the baseline runs first
             print(f"#{number} {name:<30} first {row['first']:5.2f} s  {row['rate']:5.1f} tok/s  "
                   f"total {row['total']:5.2f} s  {row['tokens']:3d} tokens  "
                   f"{'same' if row['same'] else 'DIFFERENT'}: {row['text'][:70]!r}")  # fmt: skip
@@ -121,7 +122,7 @@ def run_speed(args: argparse.Namespace) -> None:
 
 
 def summary(rows: dict[str, list[dict[str, Any]]]) -> None:
-    base = rows["transformers bf16"]
+    base = rows[BASELINE]
     print(f"\n{'variant':<30} {'first (cold)':>12} {'first (warm)':>12} {'tok/s':>7} "
           f"{'total':>7} {'x total':>8} {'same text':>9}")  # fmt: skip
     for name, runs in rows.items():

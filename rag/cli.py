@@ -431,6 +431,17 @@ def _provision_openvino(spec: Any, folder: Path, settings: Settings) -> None:
         click.echo(f"{spec.name}: openvino copy ready at {converted}")
 
 
+def _verify_openvino(spec: Any, settings: Settings) -> None:
+    """The openvino copy too, where `rag models fetch` made one."""
+    from embeddings.provisioning import model_dir
+
+    from .generation.openvino_conversion import openvino_dir, verify_converted
+
+    converted = openvino_dir(model_dir(spec, settings.resolved_models_dir))
+    if converted.exists():
+        verify_converted(converted)
+
+
 def _byte_progress(total: int, done: int, label: str) -> Callable[[int], None]:
     from tqdm import tqdm
 
@@ -457,6 +468,7 @@ def models_verify(names: tuple[str, ...]) -> None:
             continue
         try:
             verify(spec, settings.resolved_models_dir)
+            _verify_openvino(spec, settings)
             click.echo(f"{spec.name}: ok")
         except RagError as error:
             failures += 1

@@ -66,6 +66,16 @@ def check_converted(folder: Path) -> dict[str, object]:
     return record
 
 
+def verify_converted(folder: Path) -> None:
+    """Re-hash every file of a converted model against its marker (slow, thorough)."""
+    record = check_converted(folder)
+    hashes: dict[str, str] = record.get("sha256", {})  # type: ignore[assignment]
+    for relative, expected in hashes.items():
+        actual = _sha256_file(folder / relative)
+        if actual != expected:
+            raise ModelError(f"{folder / relative}: sha256 {actual} differs from {expected}")
+
+
 def is_converted(folder: Path) -> bool:
     try:
         check_converted(folder)

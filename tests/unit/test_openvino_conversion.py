@@ -22,6 +22,7 @@ from rag.generation.openvino_conversion import (
     convert_to_openvino,
     is_converted,
     openvino_dir,
+    verify_converted,
 )
 from rag.generation.openvino_factory import provision_openvino
 from rag.generation.openvino_generator import REQUIRED_FILES, OpenVINOGenerator
@@ -149,6 +150,16 @@ def test_a_half_made_or_foreign_folder_is_refused(folder: Path, tmp_path: Path) 
     (target / MARKER).unlink()
     with pytest.raises(ModelError, match="missing or incomplete"):
         check_converted(target)
+
+
+def test_verify_rehashes_the_converted_files(folder: Path, tmp_path: Path) -> None:
+    target = convert_to_openvino(folder, tmp_path / "exporter", run=FakeRun())
+    verify_converted(target)
+    model = target / "openvino_model.bin"
+    model.write_bytes(bytes(reversed(model.read_bytes())))  # same size, other bytes
+    check_converted(target)  # the cheap check cannot see it
+    with pytest.raises(ModelError, match=r"openvino_model\.bin: sha256 [0-9a-f]+ differs"):
+        verify_converted(target)
 
 
 def test_the_exporter_pins_the_runtime_versions() -> None:
