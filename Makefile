@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# CPU build of torch first, from the local wheel; otherwise pip pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[models,ui,eval,dev]"
+	$(PY) -m pip install --quiet -e ".[models,ui,eval,dev,openvino]"
 	touch $(STAMP)
 
 ## llamacpp: the optional llama.cpp backend (built from source: cmake, a C++ compiler, ~6 min);
@@ -37,7 +37,8 @@ browser:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
 
-## models: fetch, assemble and verify the offline models (once per machine; resumable)
+## models: fetch, assemble and verify the offline models, and convert the generator for the
+## openvino backend (once per machine, ~5 min, 6 GB peak; resumable)
 models: $(STAMP)
 	$(RAG) models fetch
 

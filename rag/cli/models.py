@@ -68,6 +68,7 @@ def models_fetch(names: tuple[str, ...]) -> None:
             raise RagError(f"unknown model {name!r}; `rag models list` shows the choices")
         folder = _provision(spec, settings)
         click.echo(f"{name}: ready at {folder}")
+        _provision_openvino(spec, folder, settings)
 
 
 def _provision(spec: Any, settings: Settings) -> Path:
@@ -79,6 +80,24 @@ def _provision(spec: Any, settings: Settings) -> Path:
 
         post_process = gguf_to_safetensors
     return provision(spec, settings.resolved_models_dir, _byte_progress, post_process)
+
+
+def _provision_openvino(spec: Any, folder: Path, settings: Settings) -> None:
+    from rag.generation.openvino_factory import provision_openvino
+
+    converted = provision_openvino(spec, folder, settings, notify=click.echo)
+    if converted is not None:
+        click.echo(f"{spec.name}: openvino copy ready at {converted}")
+
+
+def _verify_openvino(spec: Any, settings: Settings) -> None:
+    """The openvino copy too, where `rag models fetch` made one."""
+    from embeddings.provisioning import model_dir
+    from rag.generation.openvino_conversion import openvino_dir, verify_converted
+
+    converted = openvino_dir(model_dir(spec, settings.resolved_models_dir))
+    if converted.exists():
+        verify_converted(converted)
 
 
 def _byte_progress(total: int, done: int, label: str) -> Callable[[int], None]:
@@ -107,6 +126,7 @@ def models_verify(names: tuple[str, ...]) -> None:
             continue
         try:
             verify(spec, settings.resolved_models_dir)
+            _verify_openvino(spec, settings)
             click.echo(f"{spec.name}: ok")
         except RagError as error:
             failures += 1

@@ -16,13 +16,18 @@ from rag.settings import Settings
 def make_generator(settings: Settings) -> Generator:
     """The generator the settings name; ``fake`` gives the deterministic extractive one.
 
-    ``generator_backend`` picks what runs a real model: transformers (the default) or llama.cpp.
+    ``generator_backend`` picks what runs a real model: transformers (the default), llama.cpp or
+    openvino.
     """
     name = settings.generator
     if name == "fake":
         return FakeGenerator()
     if settings.generator_backend == "llama.cpp":
         return _llamacpp(name, settings)
+    if settings.generator_backend == "openvino":
+        from rag.generation.openvino_factory import make_openvino_generator
+
+        return make_openvino_generator(name, settings)
     from rag.generation.transformers_generator import TransformersGenerator
 
     spec = CATALOGUE.get(name)
