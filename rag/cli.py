@@ -41,12 +41,16 @@ def friendly_errors(command: F) -> F:
 
 
 def tqdm_progress(label: str, unit: str = "chunk") -> Callable[[int], Callable[[int], None]]:
-    """A progress factory for the library: given a total, a callback that advances a bar."""
+    """A progress factory for the library: given a total, a callback that advances a bar.
 
-    def start(total: int) -> Callable[[int], None]:
+    ``done`` (work resumed from an earlier run) starts the bar there without counting it in the
+    rate, so the ETA reflects only what is left and how fast it goes.
+    """
+
+    def start(total: int, done: int = 0) -> Callable[[int], None]:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
+        bar = tqdm(total=total, initial=done, desc=label, unit=unit, file=sys.stderr, leave=False)
         return bar.update
 
     return start
@@ -103,6 +107,7 @@ def index_command(
     """
     from embeddings.factory import make_embedder
 
+    from .embed_checkpoint import EmbeddingCheckpoint
     from .index import ChunkingParams
     from .pipeline import Assistant, build_index, sources_fingerprint
 
@@ -121,7 +126,8 @@ def index_command(
                              settings.embedder_dtype, settings.embed_batch_size)  # fmt: skip
     chunking = ChunkingParams(settings.chunk_max_chars, settings.chunk_overlap_sentences)
     started = time.perf_counter()
-    index, loaded = build_index(sources, embedder, chunking, tqdm_progress("embedding"))
+    checkpoint = EmbeddingCheckpoint.beside(out, embedder.model_id)  # rerun after a crash: resumes
+    index, loaded = build_index(sources, embedder, chunking, tqdm_progress("embedding"), checkpoint)
     if default:
         index.extra = {
             "fingerprint": sources_fingerprint(settings.articles_dir, embedder.model_id, chunking),
@@ -130,6 +136,7 @@ def index_command(
     else:
         index.extra = {"sources": [str(p) for p in sources]}
     index.save(out)
+    checkpoint.remove()
     seconds = time.perf_counter() - started
     result = {
         "index": str(out), "articles": len(index.articles), "chunks": len(index),

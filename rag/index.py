@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from embeddings.base import Embedder
 
 from .chunking import Chunk, chunk_articles
 from .documents import Article
+from .embed_batches import ProgressFactory, embed_chunks
+from .embed_checkpoint import EmbeddingCheckpoint
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
 from .lexical import LEXICAL_DIR, LexicalIndex
 from .stores.faiss_store import FaissStore
@@ -45,9 +47,6 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 ARTICLES = "articles.jsonl"
 EMBED_BATCH = 16
-
-Progress = Callable[[int], None]  # called with the number of chunks just embedded
-ProgressFactory = Callable[[int], Progress]  # given the number of chunks to embed
 
 
 @dataclass(frozen=True)
@@ -98,9 +97,11 @@ class Index:
         embedder: Embedder,
         chunking: ChunkingParams = ChunkingParams(),
         progress: ProgressFactory | None = None,
+        checkpoint: EmbeddingCheckpoint | None = None,
     ) -> Index:
+        """``checkpoint`` keeps embedded batches on disk, so a rerun after a crash resumes."""
         index = cls(embedder.model_id, FaissStore(embedder.dimension), chunking=chunking)
-        index.add_articles(articles, embedder, progress)
+        index.add_articles(articles, embedder, progress, checkpoint)
         return index
 
     def add_articles(
@@ -108,6 +109,7 @@ class Index:
         articles: Iterable[Article],
         embedder: Embedder,
         progress: ProgressFactory | None = None,
+        checkpoint: EmbeddingCheckpoint | None = None,
     ) -> list[Chunk]:
         """Chunk, embed and add articles; all or nothing. Returns the chunks added."""
         articles = list(articles)
@@ -120,8 +122,7 @@ class Index:
         if clashes:
             raise RagError(f"articles already in the index: {', '.join(clashes[:5])}")
         chunks = chunk_articles(articles, self.chunking.max_chars, self.chunking.overlap)
-        tick = progress(len(chunks)) if progress else None
-        vectors = _embed_chunks(chunks, embedder, tick)  # may fail: nothing changed yet
+        vectors = _embed_chunks(chunks, embedder, progress, checkpoint)  # may fail: no change yet
         lexical = _build_lexical([*self.chunks, *chunks])  # rebuilt whole: cheap next to embedding
         with self._lock:
             self.store.add(vectors)
@@ -261,17 +262,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def _embed_chunks(
-    chunks: Sequence[Chunk], embedder: Embedder, progress: Progress | None
+    chunks: Sequence[Chunk],
+    embedder: Embedder,
+    progress: ProgressFactory | None,
+    checkpoint: EmbeddingCheckpoint | None = None,
 ) -> np.ndarray:
-    batches = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start : start + EMBED_BATCH]
-        batches.append(embedder.embed_documents([c.text for c in batch], [c.title for c in batch]))
-        if progress:
-            progress(len(batch))
-    if not batches:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.concatenate(batches).astype(np.float32)
+    return embed_chunks(chunks, embedder, EMBED_BATCH, progress, checkpoint)
 
 
 def lexical_text(chunk: Chunk) -> str:

@@ -14,6 +14,7 @@ from embeddings.factory import make_embedder
 
 from .context import evidence_gap, select_context
 from .documents import SUPPORTED_SUFFIXES, LoadResult, load_articles
+from .embed_checkpoint import EmbeddingCheckpoint
 from .errors import (
     DocumentError,
     IndexCorruptError,
@@ -287,13 +288,14 @@ def build_index(
     embedder: Embedder,
     chunking: ChunkingParams,
     progress: ProgressFactory | None = None,
+    checkpoint: EmbeddingCheckpoint | None = None,
 ) -> tuple[Index, LoadResult]:
     """Load the articles under ``paths`` and index them (nothing is saved)."""
     loaded = load_articles(paths)
     if not loaded.articles:
         problems = "; ".join(str(e) for e in loaded.errors[:3]) or "no articles found"
         raise RagError(f"nothing to index: {problems}")
-    return Index.build(loaded.articles, embedder, chunking, progress), loaded
+    return Index.build(loaded.articles, embedder, chunking, progress, checkpoint), loaded
 
 
 def _default_index(
@@ -310,11 +312,13 @@ def _default_index(
         log.info("building the default index at %s", folder)
     except (IndexCorruptError, IndexMismatchError) as problem:  # ours and derived: rebuild
         log.warning("default index cannot be used (%s); rebuilding", problem)
-    index, loaded = build_index([settings.articles_dir], embedder, chunking, progress)
+    checkpoint = EmbeddingCheckpoint.beside(folder, embedder.model_id)  # resumes a crashed build
+    index, loaded = build_index([settings.articles_dir], embedder, chunking, progress, checkpoint)
     for error in loaded.errors:
         log.warning("skipped: %s", error)
     index.extra = {"fingerprint": fingerprint, "sources": [str(settings.articles_dir)]}
     index.save(folder)
+    checkpoint.remove()
     return index
 
 
