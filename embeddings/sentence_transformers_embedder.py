@@ -11,6 +11,7 @@ import numpy as np
 from rag.errors import ModelError
 
 from .base import l2_normalise
+from .thread_choice import ThreadChoice
 
 
 class SentenceTransformersEmbedder:
@@ -31,6 +32,8 @@ class SentenceTransformersEmbedder:
         self._device = device
         self._model: Any = None
         self._lock = threading.Lock()
+        self._threads: ThreadChoice | None = None  # made with the model
+        self._threads_lock = threading.Lock()  # torch's thread count is one for the process
 
     @property
     def model_id(self) -> str:
@@ -59,10 +62,19 @@ class SentenceTransformersEmbedder:
         inputs = [self._document_input(t, title) for t, title in zip(texts, titles, strict=True)]
         if not inputs:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = model.encode(
-            inputs, batch_size=self._batch_size, normalize_embeddings=True, prompt=""
-        )
+        with self._threads_lock, self._thread_choice().batch(sum(len(i) for i in inputs)):
+            vectors = model.encode(
+                inputs, batch_size=self._batch_size, normalize_embeddings=True, prompt=""
+            )
         return l2_normalise(np.asarray(vectors, dtype=np.float32))
+
+    def _thread_choice(self) -> ThreadChoice:
+        """One or all threads for a batch of passages, whichever measures faster (see there)."""
+        if self._threads is None:
+            import torch
+
+            self._threads = ThreadChoice(torch.set_num_threads, torch.get_num_threads)
+        return self._threads
 
     def embed_query(self, text: str) -> np.ndarray:
         model = self._loaded()
