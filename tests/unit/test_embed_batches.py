@@ -83,3 +83,26 @@ def test_progress_counts_every_chunk_once() -> None:
 
 def test_no_chunks_give_an_empty_matrix() -> None:
     assert embed_chunks([], RecordingEmbedder(), batch=4).shape == (0, 64)
+
+
+class WordCountingEmbedder(RecordingEmbedder):
+    """Counts a passage's length in words, as a real embedder counts tokens."""
+
+    def document_lengths(
+        self, texts: Sequence[str], titles: Sequence[str | None] | None = None
+    ) -> list[int]:
+        return [len(text.split()) for text in texts]
+
+
+def test_the_embedders_own_length_count_orders_the_batches() -> None:
+    words = [3, 9, 1, 7, 5, 2]
+    chunks = [  # many characters in few words, and the reverse
+        Chunk(f"d#{n}", "d", "t", None, " ".join(["a"] * w) + " " + "x" * (100 - 10 * w), 0, 1)
+        for n, w in enumerate(words)
+    ]
+    embedder = WordCountingEmbedder()
+    vectors = embed_chunks(chunks, embedder, batch=2)
+    seen = [[len(t.split()) - 1 for t in batch] for batch in embedder.batches]  # less the x run
+    assert seen == [[9, 7], [5, 3], [2, 1]]  # by words, though characters say the reverse
+    one_by_one = np.stack([embedder.embed_documents([c.text], [c.title])[0] for c in chunks])
+    assert np.array_equal(vectors, one_by_one)
