@@ -3,11 +3,11 @@
 On a machine of its own, two threads on two cores nearly halve a batch's time. On a machine
 whose cores are busy with other work, they can make it several times slower: every one of the
 hundreds of parallel regions in a forward pass waits until both threads have been scheduled
-(benchmarks/bench_embedding.py measured one thread 3.7x faster than two at a load average of
-16 on two cores). Neither setting is right everywhere, and the load changes while an index is
-built, so the choice is made by timing: the first batches try each thread count in turn, then
-the faster one (seconds per character of input) is used, and the other is tried again every
-``RETRY_EVERY`` batches in case the machine's load changed.
+(benchmarks/bench_embedding.py measured one thread 3.6x to 4.6x faster than two at load
+averages of 15-19 on two cores). Neither setting is right everywhere, and the load changes
+while an index is built, so the choice is made by timing: the first batches try each thread
+count in turn, then the faster one (seconds per character of input) is used, and the other is
+tried again every ``RETRY_EVERY`` batches in case the machine's load changed.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 A batch is padded to its longest passage, so batches of passages of similar length waste less
 work than batches in article order. Length is counted in the model's tokens where the embedder
 can count them (``document_lengths``): characters are a poor guide to tokens in Vietnamese news,
-and sorting by them left 15.5% padding over 2000 passages where token counts leave 0.9%
-(today's article order: 18%; benchmarks/bench_embedding.py prints these figures).
+and over 2000 news passages sorting by them left 15.5% padding where token counts leave 1.6%
+(article order: 18%; benchmarks/bench_embedding.py prints these figures for its passages).
 
 Chunks are sorted by length within windows of ``SORT_WINDOW`` consecutive chunks rather than
 all at once: each window holds a typical mix of lengths, so the rate (and a progress bar's ETA)
