@@ -1,8 +1,9 @@
 """How many threads torch should use for a batch: measured on the batches themselves.
 
-On a machine of its own, two threads on two cores nearly halve a batch's time. On a machine
-whose cores are busy with other work, they can make it several times slower: every one of the
-hundreds of parallel regions in a forward pass waits until both threads have been scheduled
+On a machine of its own, two threads on two cores should come near halving a batch's time (not
+measured: the machine this was written on was never idle). On a machine whose cores are busy
+with other work, they can make it several times slower: every one of the hundreds of parallel
+regions in a forward pass waits until both threads have been scheduled
 (benchmarks/bench_embedding.py measured one thread 3.6x to 4.6x faster than two at load
 averages of 15-19 on two cores). Neither setting is right everywhere, and the load changes
 while an index is built, so the choice is made by timing: the first batches try each thread
