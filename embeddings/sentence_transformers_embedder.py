@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import l2_normalise
 from .errors import ModelError
+from .thread_choice import ThreadChoice
 
 
 class SentenceTransformersEmbedder:
@@ -30,6 +31,8 @@ class SentenceTransformersEmbedder:
         self._device = device
         self._model: Any = None
         self._lock = threading.Lock()
+        self._threads: ThreadChoice | None = None  # made with the model
+        self._threads_lock = threading.Lock()  # torch's thread count is one for the process
 
     @property
     def model_id(self) -> str:
@@ -54,14 +57,35 @@ class SentenceTransformersEmbedder:
         self, texts: Sequence[str], titles: Sequence[str | None] | None = None
     ) -> np.ndarray:
         model = self._loaded()
-        titles = titles or [None] * len(texts)
-        inputs = [self._document_input(t, title) for t, title in zip(texts, titles, strict=True)]
+        inputs = self._document_inputs(texts, titles)
         if not inputs:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = model.encode(
-            inputs, batch_size=self._batch_size, normalize_embeddings=True, prompt=""
-        )
+        with self._threads_lock, self._thread_choice().batch(sum(len(i) for i in inputs)):
+            vectors = model.encode(
+                inputs, batch_size=self._batch_size, normalize_embeddings=True, prompt=""
+            )
         return l2_normalise(np.asarray(vectors, dtype=np.float32))
+
+    def document_lengths(
+        self, texts: Sequence[str], titles: Sequence[str | None] | None = None
+    ) -> list[int]:
+        """Tokens of each passage as it would be embedded, for batching passages by length."""
+        encoded = self._loaded().tokenizer(self._document_inputs(texts, titles))
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def _document_inputs(
+        self, texts: Sequence[str], titles: Sequence[str | None] | None
+    ) -> list[str]:
+        titles = titles or [None] * len(texts)
+        return [self._document_input(t, title) for t, title in zip(texts, titles, strict=True)]
+
+    def _thread_choice(self) -> ThreadChoice:
+        """One or all threads for a batch of passages, whichever measures faster (see there)."""
+        if self._threads is None:
+            import torch
+
+            self._threads = ThreadChoice(torch.set_num_threads, torch.get_num_threads)
+        return self._threads
 
     def embed_query(self, text: str) -> np.ndarray:
         model = self._loaded()

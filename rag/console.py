@@ -56,12 +56,16 @@ def friendly_errors(command: F) -> F:
 
 
 def tqdm_progress(label: str, unit: str = "chunk") -> Callable[[int], Callable[[int], None]]:
-    """A progress factory for the library: given a total, a callback that advances a bar."""
+    """A progress factory for the library: given a total, a callback that advances a bar.
 
-    def start(total: int) -> Callable[[int], None]:
+    ``done`` (work resumed from an earlier run) starts the bar there without counting it in the
+    rate, so the ETA reflects only what is left and how fast it goes.
+    """
+
+    def start(total: int, done: int = 0) -> Callable[[int], None]:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
+        bar = tqdm(total=total, initial=done, desc=label, unit=unit, file=sys.stderr, leave=False)
         return bar.update
 
     return start

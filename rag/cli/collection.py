@@ -34,6 +34,7 @@ def index_command(
     """
     from rag.assistant import Assistant
     from rag.embedder import embedder_from
+    from rag.index.checkpoint import EmbeddingCheckpoint
     from rag.index.default import build_index, rebuild_default_index
 
     settings = current_settings()
@@ -53,9 +54,11 @@ def index_command(
     else:
         sources = list(paths) or [settings.articles_dir]
         out = out or settings.resolved_index_dir
-        index, loaded = build_index(sources, embedder, settings.chunking(), progress)
+        checkpoint = EmbeddingCheckpoint.beside(out, embedder.model_id)  # a rerun resumes
+        index, loaded = build_index(sources, embedder, settings.chunking(), progress, checkpoint)
         index.extra = {"sources": [str(p) for p in sources]}
         index.save(out)
+        checkpoint.remove()
     seconds = time.perf_counter() - started
     result = {
         "index": str(out), "articles": len(index.articles), "chunks": len(index),

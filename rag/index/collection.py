@@ -7,7 +7,7 @@ Rows are addressed by position: row ``i`` of the vector store and of the lexical
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ import numpy as np
 
 from embeddings.base import Embedder
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError
+from rag.index.checkpoint import EmbeddingCheckpoint
+from rag.index.embedding import ProgressFactory, embed_chunks
 from rag.index.folder import IndexParts, load_folder, save_folder
 from rag.index.lexical import LexicalIndex
 from rag.index.stores import VectorStore, new_store
@@ -23,9 +25,6 @@ from rag.ingest.chunking import Chunk, chunk_articles
 from rag.settings import ChunkingParams
 
 EMBED_BATCH = 16
-
-Progress = Callable[[int], None]  # called with the number of chunks just embedded
-ProgressFactory = Callable[[int], Progress]  # given the number of chunks to embed
 
 
 class Index:
@@ -70,9 +69,11 @@ class Index:
         embedder: Embedder,
         chunking: ChunkingParams,
         progress: ProgressFactory | None = None,
+        checkpoint: EmbeddingCheckpoint | None = None,
     ) -> Index:
+        """``checkpoint`` keeps embedded batches on disk, so a rerun after a crash resumes."""
         index = cls(embedder.model_id, new_store(embedder.dimension), chunking)
-        index.add_articles(articles, embedder, progress)
+        index.add_articles(articles, embedder, progress, checkpoint)
         return index
 
     def add_articles(
@@ -80,6 +81,7 @@ class Index:
         articles: Iterable[Article],
         embedder: Embedder,
         progress: ProgressFactory | None = None,
+        checkpoint: EmbeddingCheckpoint | None = None,
     ) -> list[Chunk]:
         """Chunk, embed and add articles; all or nothing. Returns the chunks added."""
         articles = list(articles)
@@ -92,8 +94,8 @@ class Index:
         if clashes:
             raise RagError(f"articles already in the index: {', '.join(clashes[:5])}")
         chunks = chunk_articles(articles, self.chunking)
-        tick = progress(len(chunks)) if progress else None
-        vectors = _embed_chunks(chunks, embedder, tick)  # may fail: nothing changed yet
+        # May fail: nothing has changed yet.
+        vectors = embed_chunks(chunks, embedder, EMBED_BATCH, progress, checkpoint)
         lexical = _build_lexical([*self.chunks, *chunks])  # rebuilt whole: cheap next to embedding
         with self._lock:
             self.store.add(vectors)
@@ -147,20 +149,6 @@ class Index:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _embed_chunks(
-    chunks: Sequence[Chunk], embedder: Embedder, progress: Progress | None
-) -> np.ndarray:
-    batches = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start : start + EMBED_BATCH]
-        batches.append(embedder.embed_documents([c.text for c in batch], [c.title for c in batch]))
-        if progress:
-            progress(len(batch))
-    if not batches:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.concatenate(batches).astype(np.float32)
 
 
 def lexical_text(chunk: Chunk) -> str:

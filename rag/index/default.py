@@ -10,7 +10,9 @@ from pathlib import Path
 
 from embeddings.base import Embedder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
-from rag.index.collection import Index, ProgressFactory
+from rag.index.checkpoint import EmbeddingCheckpoint
+from rag.index.collection import Index
+from rag.index.embedding import ProgressFactory
 from rag.index.folder import read_manifest
 from rag.ingest.articles import SUPPORTED_SUFFIXES, LoadResult, load_articles
 from rag.settings import ChunkingParams, Settings
@@ -23,13 +25,15 @@ def build_index(
     embedder: Embedder,
     chunking: ChunkingParams,
     progress: ProgressFactory | None = None,
+    checkpoint: EmbeddingCheckpoint | None = None,
 ) -> tuple[Index, LoadResult]:
-    """Load the articles under ``paths`` and index them (nothing is saved)."""
+    """Load the articles under ``paths`` and index them (nothing is saved); with a
+    ``checkpoint``, embedded batches are kept on disk, so a rerun after a crash resumes."""
     loaded = load_articles(paths)
     if not loaded.articles:
         problems = "; ".join(str(e) for e in loaded.errors[:3]) or "no articles found"
         raise RagError(f"nothing to index: {problems}")
-    return Index.build(loaded.articles, embedder, chunking, progress), loaded
+    return Index.build(loaded.articles, embedder, chunking, progress, checkpoint), loaded
 
 
 def default_index(
@@ -54,14 +58,19 @@ def rebuild_default_index(
     settings: Settings, embedder: Embedder, progress: ProgressFactory | None = None
 ) -> tuple[Index, LoadResult]:
     """Index the bundled articles and save the result as the default index."""
-    index, loaded = build_index([settings.articles_dir], embedder, settings.chunking(), progress)
+    folder = settings.resolved_index_dir
+    checkpoint = EmbeddingCheckpoint.beside(folder, embedder.model_id)  # resumes a crashed build
+    index, loaded = build_index(
+        [settings.articles_dir], embedder, settings.chunking(), progress, checkpoint
+    )
     for error in loaded.errors:
         log.warning("skipped: %s", error)
     index.extra = {
         "fingerprint": default_fingerprint(settings, embedder),
         "sources": [str(settings.articles_dir)],
     }
-    index.save(settings.resolved_index_dir)
+    index.save(folder)
+    checkpoint.remove()
     return index, loaded
 
 
