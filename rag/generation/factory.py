@@ -26,14 +26,17 @@ def make_generator(settings: Settings) -> Generator:
         return _llamacpp(name, settings)
     from .transformers_generator import TransformersGenerator
 
+    lookup = settings.prompt_lookup_tokens
     spec = CATALOGUE.get(name)
     if spec is not None:
         folder = _provisioned(spec, settings)
-        return TransformersGenerator(str(folder / CONVERTED), model_id=name)
+        return TransformersGenerator(
+            str(folder / CONVERTED), model_id=name, prompt_lookup_tokens=lookup
+        )
     path = Path(name).expanduser()
     if path.exists():
-        return TransformersGenerator(str(path.resolve()))
-    return TransformersGenerator(name)
+        return TransformersGenerator(str(path.resolve()), prompt_lookup_tokens=lookup)
+    return TransformersGenerator(name, prompt_lookup_tokens=lookup)
 
 
 def _provisioned(spec: ModelSpec, settings: Settings) -> Path:
