@@ -4,9 +4,9 @@
 
 Asks every ``--every``-th question of the dataset (both languages, answerable or not) with
 ``max_new_tokens`` raised to ``--cap`` and counts the tokens each reply takes (the model's
-tokenizer on the raw reply). The budget is
-chosen on the even-indexed ones of those (the longest reply there, times ``--margin``, rounded up
-to a multiple of 16) and checked on the odd-indexed ones: how many of their replies it would cut.
+tokenizer on the raw reply). The budget is chosen on the even-indexed ones of those (the longest
+reply there, times ``--margin``, rounded up to a multiple of 32, the chat slider's step) and
+checked on the odd-indexed ones: how many of their replies it would cut.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> None:
         tokens = len(tokenizer(raw)["input_ids"])
         counts["even" if number % 2 == 0 else "odd"].append(tokens)
         print(f"{number:>2} {tokens:>4} tokens {time.perf_counter() - started:5.1f} s "
-              f"{'(cap reached) ' if tokens >= args.cap else ''}{raw[:90]!r}"
+              f"{'(cap reached) ' if tokens >= args.cap else ''}{raw!r}"
               f"{' [abstained]' if answer.abstained else ''}", flush=True)  # fmt: skip
 
     for half, values in counts.items():
@@ -61,7 +61,7 @@ def main() -> None:
             print(f"{half}: {len(values)} replies, tokens p50 {percentile(values, 50):.0f}, "
                   f"p90 {percentile(values, 90):.0f}, max {max(values)}")  # fmt: skip
     if counts["even"]:
-        budget = 16 * math.ceil(max(counts["even"]) * args.margin / 16)
+        budget = 32 * math.ceil(max(counts["even"]) * args.margin / 32)
         cut = sum(tokens > budget for tokens in counts["odd"])
         print(f"budget chosen on the even half: {budget} tokens "
               f"(longest {max(counts['even'])} x {args.margin}); "

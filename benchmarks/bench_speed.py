@@ -1,6 +1,7 @@
 """Answer time of the product against a naive pipeline, question by question, in one process.
 
     python benchmarks/bench_speed.py [--limit N] [--questions benchmarks/speed_questions.jsonl]
+                                     [--show] [--table-every 10]
 
 The naive pipeline is what one writes first with the same two models: the top 4 chunks of the
 product's index by the embedder alone, one plain English prompt asking for NOT_FOUND when the
@@ -97,7 +98,7 @@ class NaivePipeline:
         worker.start()
         self.first_piece = None
         for piece in streamer:
-            if self.first_piece is None:
+            if self.first_piece is None and piece:
                 self.first_piece = time.perf_counter()
             yield piece
         worker.join()
@@ -109,7 +110,7 @@ def timed(stream: Iterator[Any], sampler: RssSampler) -> tuple[float, float, lis
     first: float | None = None
     items = []
     for item in stream:
-        if first is None:
+        if first is None and item != "":  # the streamer also hands out empty strings
             first = time.perf_counter() - start
         items.append(item)
     end = time.perf_counter()
@@ -138,7 +139,9 @@ def ask_product(
     if len(recorder.records) > calls:  # the model ran (no abstention before generation)
         record = recorder.records[-1]
         prompt_tokens = len(
-            tokenizer.apply_chat_template(record.messages, add_generation_prompt=True)
+            tokenizer.apply_chat_template(
+                record.messages, add_generation_prompt=True, return_dict=False
+            )
         )
         new_tokens = len(tokenizer(record.text)["input_ids"])
         if record.first_piece is not None and record.ended is not None:
@@ -160,6 +163,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--show", action="store_true", help="print every answer")
+    parser.add_argument(
+        "--naive-model", type=Path, default=None,
+        help="the naive pipeline's transformers folder (default: the product's generator's)",
+    )  # fmt: skip
+    parser.add_argument("--table-every", type=int, default=10, help="print the table so far")
     args = parser.parse_args()
     items = load_questions(args.questions, args.limit)
     sampler = RssSampler()
@@ -168,7 +176,9 @@ def main() -> None:
     recorder = RecordingGenerator(make_generator(settings))
     product = Assistant.load(settings=settings, generator=recorder)
     product.warm_up(generator=False)
-    folder = model_dir(CATALOGUE[settings.generator], settings.resolved_models_dir) / CONVERTED
+    folder = args.naive_model or (
+        model_dir(CATALOGUE[settings.generator], settings.resolved_models_dir) / CONVERTED
+    )
     naive = NaivePipeline(product.index, product.embedder, str(folder))
     memory = {
         "naive": loaded("naive (transformers bf16)", naive.warm_up),
@@ -191,6 +201,8 @@ def main() -> None:
                       f"{measured.text[:160]!r}")  # fmt: skip
         print(f"{number + 1}/{len(items)}  naive {runs['naive'][-1].total_s:5.1f} s  "
               f"product {runs['product'][-1].total_s:5.1f} s", flush=True)  # fmt: skip
+        if (number + 1) % args.table_every == 0 and number + 1 < len(items):
+            report(runs, memory, settings)
     sampler.stop()
     report(runs, memory, settings)
 

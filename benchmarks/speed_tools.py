@@ -115,7 +115,7 @@ class RecordingGenerator:
         record = GenerationRecord(messages, time.perf_counter())
         self.records.append(record)
         for piece in self.inner.stream(messages, max_new_tokens, timeout_s):
-            if record.first_piece is None:
+            if record.first_piece is None and piece:
                 record.first_piece = time.perf_counter()
             record.pieces.append(piece)
             yield piece
