@@ -1,8 +1,4 @@
-"""The decoding shortcuts write the same greedy text as plain decoding, on real prompts.
-
-Plain: one token per forward pass, the whole prompt read. Fast (the defaults): prompt-lookup
-drafts of 10 tokens, and the system turn's cache reused.
-"""
+"""Prompt-lookup decoding writes the same greedy text as one token per step, on real prompts."""
 
 from __future__ import annotations
 
@@ -39,15 +35,15 @@ def transformers_generator(real_assistant: Assistant) -> TransformersGenerator:
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_the_shortcuts_give_the_same_greedy_text(
+def test_prompt_lookup_gives_the_same_greedy_text(
     real_assistant: Assistant, transformers_generator: TransformersGenerator, question: str
 ) -> None:
     settings = real_assistant.settings
     pool = real_assistant.retriever.retrieve(question, settings.candidate_pool)
     context = select_context(pool, real_assistant.index, settings)
     messages = build_messages(question, context, guess_language(question))
-    plain = transformers_generator.with_options(prompt_lookup_tokens=0, reuse_opening=False)
-    fast = transformers_generator.with_options(prompt_lookup_tokens=10, reuse_opening=True)
+    plain = transformers_generator.with_options(prompt_lookup_tokens=0)
+    fast = transformers_generator.with_options(prompt_lookup_tokens=10)
     expected = "".join(plain.stream(messages, settings.max_new_tokens))
     assert expected.strip()
     assert "".join(fast.stream(messages, settings.max_new_tokens)) == expected
