@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -10,9 +9,6 @@ from typing import Any
 
 from ..errors import GenerationError, ModelError
 from .base import ChatMessage
-from .prefix_cache import PrefixCache
-
-log = logging.getLogger(__name__)
 
 
 class TransformersGenerator:
@@ -22,9 +18,6 @@ class TransformersGenerator:
     followed the last words in the prompt (prompt-lookup decoding) and checks the whole draft in
     one forward pass. Grounded answers quote their passages, so drafts are often accepted: several
     tokens per pass instead of one, for the same greedy text. 0 decodes one token per pass.
-
-    With ``reuse_opening``, the attention cache after the prompt's system turn (the same for
-    every question in a language) is computed once and reused (rag.generation.prefix_cache).
     """
 
     def __init__(
@@ -33,14 +26,11 @@ class TransformersGenerator:
         model_id: str | None = None,
         dtype: str = "bfloat16",
         prompt_lookup_tokens: int = 0,
-        reuse_opening: bool = True,
     ) -> None:
         self._model_path = model
         self._model_id = model_id or model
         self._dtype = dtype
         self._prompt_lookup_tokens = prompt_lookup_tokens
-        self._reuse_opening = reuse_opening
-        self._openings = PrefixCache()
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
@@ -57,17 +47,12 @@ class TransformersGenerator:
     def warm_up(self) -> None:
         self._loaded()
 
-    def with_options(
-        self, prompt_lookup_tokens: int | None = None, reuse_opening: bool | None = None
-    ) -> TransformersGenerator:
+    def with_options(self, prompt_lookup_tokens: int) -> TransformersGenerator:
         """The same loaded model with other decoding options, to compare them side by side."""
         other = TransformersGenerator(
-            self._model_path, self._model_id, self._dtype,
-            self._prompt_lookup_tokens if prompt_lookup_tokens is None else prompt_lookup_tokens,
-            self._reuse_opening if reuse_opening is None else reuse_opening,
-        )  # fmt: skip
+            self._model_path, self._model_id, self._dtype, prompt_lookup_tokens
+        )
         other._model, other._tokenizer = self._loaded()
-        other._openings = self._openings
         other._run_lock = self._run_lock  # still one generation at a time on this model
         return other
 
@@ -91,22 +76,21 @@ class TransformersGenerator:
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         failure: list[BaseException] = []
 
-        def run(opening: dict[str, Any]) -> None:
+        def run() -> None:
             try:
                 model.generate(
                     **inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False,
                     temperature=None, top_p=None, top_k=None,
                     stopping_criteria=StoppingCriteriaList([StopWhenDue()]),
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-                    **self._decoding_options(), **opening,
+                    **self._decoding_options(),
                 )  # fmt: skip
             except BaseException as error:  # reported to the caller below
                 failure.append(error)
                 streamer.end()
 
         with self._run_lock:
-            opening = self._opening_cache(model, tokenizer, messages, inputs["input_ids"])
-            worker = threading.Thread(target=run, args=(opening,), name="generator", daemon=True)
+            worker = threading.Thread(target=run, name="generator", daemon=True)
             worker.start()
             try:
                 yield from streamer
@@ -119,20 +103,6 @@ class TransformersGenerator:
             ) from failure[0]
         if deadline is not None and time.monotonic() > deadline:
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
-
-    def _opening_cache(
-        self, model: Any, tokenizer: Any, messages: list[ChatMessage], prompt_ids: Any
-    ) -> dict[str, Any]:
-        """``{"cache": ...}`` starting after the system turn, or {} to read the whole prompt."""
-        if not self._reuse_opening or len(messages) < 2 or messages[0]["role"] != "system":
-            return {}
-        try:
-            opening = tokenizer.apply_chat_template(messages[:1], return_dict=False)
-            cache = self._openings.start(model, prompt_ids[0].tolist(), list(opening))
-        except Exception as error:  # only a shortcut: without it the model reads everything
-            log.warning("%s: cannot reuse the system turn's cache: %s", self._model_id, error)
-            return {}
-        return {} if cache is None else {"cache": cache}
 
     def _decoding_options(self) -> dict[str, Any]:
         if self._prompt_lookup_tokens <= 0:

@@ -15,7 +15,6 @@ import pytest
 from pydantic import ValidationError
 
 from rag.errors import GenerationError
-from rag.generation import prefix_cache
 from rag.generation.base import ChatMessage
 from rag.generation.factory import make_generator
 from rag.generation.transformers_generator import TransformersGenerator
@@ -35,11 +34,8 @@ class FakeTokenizer:
     pad_token_id = None
     eos_token_id = 0
 
-    def apply_chat_template(self, messages: list[ChatMessage], **kwargs: Any) -> Any:
-        if not kwargs.get("add_generation_prompt"):  # the system turn alone: the opening
-            assert kwargs["return_dict"] is False and [m["role"] for m in messages] == ["system"]
-            return [7, 8]
-        assert kwargs["return_dict"]
+    def apply_chat_template(self, messages: list[ChatMessage], **kwargs: Any) -> dict[str, Any]:
+        assert kwargs["add_generation_prompt"] and kwargs["return_dict"]
         return {"input_ids": torch.tensor([[7, 8, 9]]), "attention_mask": torch.ones(1, 3)}
 
     def decode(self, ids: list[int], **kwargs: Any) -> str:
@@ -73,16 +69,7 @@ class FakeModel:
 
 def generator(model: FakeModel, monkeypatch: pytest.MonkeyPatch, **options: Any) -> Any:
     monkeypatch.setattr(TransformersGenerator, "_load", lambda self: (model, FakeTokenizer()))
-    reads: list[list[int]] = []
-
-    def read(model: Any, ids: list[int]) -> dict[str, Any]:  # stands in for the model's cache
-        reads.append(ids)
-        return {"after": list(ids), "grown": []}
-
-    monkeypatch.setattr(prefix_cache, "read_prompt", read)
-    made = TransformersGenerator("folder", model_id="qwen", **options)
-    made.reads = reads
-    return made
+    return TransformersGenerator("folder", model_id="qwen", **options)
 
 
 def test_prompt_lookup_reaches_generate_and_the_text_streams_as_written(
@@ -122,29 +109,6 @@ def test_the_deadline_stops_the_generation_with_a_clear_error(
         ):
             pass
     assert model.finished.is_set()
-
-
-def test_the_system_turn_is_read_once_and_each_generation_gets_its_own_copy(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    model = FakeModel()
-    made = generator(model, monkeypatch)
-    for _ in range(3):
-        assert "".join(made.stream(MESSAGES, 64)).split() == WORDS
-        model.calls[-1]["cache"]["grown"].append("generation")  # as generate() would
-    assert made.reads == [[7, 8]]
-    assert [call["cache"] for call in model.calls] == [
-        {"after": [7, 8], "grown": ["generation"]}
-    ] * 3
-
-
-def test_without_reuse_or_a_system_turn_the_whole_prompt_is_read(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    model = FakeModel()
-    "".join(generator(model, monkeypatch, reuse_opening=False).stream(MESSAGES, 64))
-    "".join(generator(model, monkeypatch).stream(MESSAGES[1:], 64))
-    assert all("cache" not in call for call in model.calls)
 
 
 def test_the_setting_reaches_the_generator(tmp_path: Path) -> None:
