@@ -105,7 +105,14 @@ class Settings(BaseSettings):
     # 3x faster on a CPU; needs the `llamacpp` extra: `make llamacpp`) or openvino (an int8 copy
     # converted by `rag models fetch`, with prompt lookup and prefix caching; the `openvino` extra).
     generator_backend: Literal["transformers", "llama.cpp", "openvino"] = "transformers"
-    max_new_tokens: int = Field(default=320, ge=8, le=4096)
+    # Sized on the replies to eval/devset.jsonl questions 0, 5, ..., 45 (benchmarks/
+    # bench_answer_tokens.py, cap 512) and 50 (en-001, the same prompt, cap 320): 2-70 tokens.
+    # Chosen on the even-indexed questions (longest 70, en-001) x 1.5, rounded up to the chat
+    # slider's step of 32; the odd-indexed ones (longest 46) all fit. It was 320.
+    max_new_tokens: int = Field(default=128, ge=8, le=4096)
+    # Prompt-lookup decoding (transformers backend): drafts of up to this many tokens copied from
+    # the prompt, checked in one forward pass; the same greedy text, faster. 0 turns it off.
+    prompt_lookup_tokens: int = Field(default=10, ge=0, le=64)
     generation_timeout_s: float = Field(default=180.0, gt=0)
 
     @field_validator("cache_dir", "articles_dir", mode="after")

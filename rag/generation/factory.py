@@ -30,14 +30,17 @@ def make_generator(settings: Settings) -> Generator:
         return make_openvino_generator(name, settings)
     from rag.generation.transformers_generator import TransformersGenerator
 
+    lookup = settings.prompt_lookup_tokens
     spec = CATALOGUE.get(name)
     if spec is not None:
         folder = require_provisioned(spec, settings.resolved_models_dir)
-        return TransformersGenerator(str(folder / CONVERTED), model_id=name)
+        return TransformersGenerator(
+            str(folder / CONVERTED), model_id=name, prompt_lookup_tokens=lookup
+        )
     path = Path(name).expanduser()
     if path.exists():
-        return TransformersGenerator(str(path.resolve()))
-    return TransformersGenerator(name)
+        return TransformersGenerator(str(path.resolve()), prompt_lookup_tokens=lookup)
+    return TransformersGenerator(name, prompt_lookup_tokens=lookup)
 
 
 def _llamacpp(name: str, settings: Settings) -> Generator:

@@ -97,7 +97,7 @@ def test_the_settings_apply_to_one_request_only(
     ask(page, QUESTION, passages=99, tokens=10**9)  # out of range: clamped, not trusted
     assert "[2] " in generator.calls[-1][-1]["content"]  # more than one again
     assert assistant.settings.context_passages == 3  # the shared settings never change
-    assert assistant.settings.max_new_tokens == 320
+    assert assistant.settings.max_new_tokens == Settings.model_fields["max_new_tokens"].default
 
 
 def test_answer_length_bounds_the_streamed_words(page: ChatPage) -> None:

@@ -1,0 +1,129 @@
+"""The transformers backend's wiring, with a fake model and tokenizer: no weights are loaded.
+
+The fake model streams through the real ``TextIteratorStreamer`` and obeys the stopping
+criteria the generator passes, as ``model.generate`` does (prompt lookup or not).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from rag.errors import GenerationError
+from rag.generation.base import ChatMessage
+from rag.generation.factory import make_generator
+from rag.generation.transformers_generator import TransformersGenerator
+from rag.settings import Settings
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+MESSAGES: list[ChatMessage] = [
+    {"role": "system", "content": "Answer from the passages."},
+    {"role": "user", "content": "Phương châm năm 2020 là gì?"},
+]
+WORDS = ["Phương", "châm", "là", "“Hoàn", "thiện", "thể", "chế”", "[1]."]
+
+
+class FakeTokenizer:
+    pad_token_id = None
+    eos_token_id = 0
+
+    def apply_chat_template(self, messages: list[ChatMessage], **kwargs: Any) -> dict[str, Any]:
+        assert kwargs["add_generation_prompt"] and kwargs["return_dict"]
+        return {"input_ids": torch.tensor([[7, 8, 9]]), "attention_mask": torch.ones(1, 3)}
+
+    def decode(self, ids: list[int], **kwargs: Any) -> str:
+        return " ".join(WORDS[(i - 1) % len(WORDS)] for i in ids)
+
+
+class FakeModel:
+    """Writes WORDS (or forever, if ``endless``), one token per step, as generate() would."""
+
+    def __init__(self, endless: bool = False) -> None:
+        self.endless = endless
+        self.calls: list[dict[str, Any]] = []
+        self.finished = threading.Event()
+
+    def generate(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+        streamer, stop = kwargs["streamer"], kwargs["stopping_criteria"]
+        ids = kwargs["input_ids"]
+        streamer.put(ids)  # the prompt first: skipped by skip_prompt
+        step = 0
+        while self.endless or step < min(len(WORDS), kwargs["max_new_tokens"]):
+            time.sleep(0.001)
+            ids = torch.cat([ids, torch.tensor([[step + 1]])], dim=1)
+            streamer.put(torch.tensor([step + 1]))
+            step += 1
+            if stop(ids, None):
+                break
+        streamer.end()
+        self.finished.set()
+
+
+def generator(model: FakeModel, monkeypatch: pytest.MonkeyPatch, **options: Any) -> Any:
+    monkeypatch.setattr(TransformersGenerator, "_load", lambda self: (model, FakeTokenizer()))
+    return TransformersGenerator("folder", model_id="qwen", **options)
+
+
+def test_prompt_lookup_reaches_generate_and_the_text_streams_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = FakeModel()
+    text = "".join(generator(model, monkeypatch, prompt_lookup_tokens=10).stream(MESSAGES, 64))
+    assert text.split() == WORDS
+    assert model.calls[0]["prompt_lookup_num_tokens"] == 10
+    assert model.calls[0]["do_sample"] is False and model.calls[0]["max_new_tokens"] == 64
+
+
+def test_zero_prompt_lookup_tokens_decodes_one_token_per_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = FakeModel()
+    text = "".join(generator(model, monkeypatch, prompt_lookup_tokens=0).stream(MESSAGES, 64))
+    assert text.split() == WORDS
+    assert "prompt_lookup_num_tokens" not in model.calls[0]
+
+
+def test_a_reader_that_stops_reading_stops_the_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = FakeModel(endless=True)
+    stream = generator(model, monkeypatch, prompt_lookup_tokens=10).stream(MESSAGES, 10_000)
+    assert next(stream) and next(stream)
+    stream.close()
+    assert model.finished.wait(5), "generate() kept running after the reader left"
+
+
+def test_the_deadline_stops_the_generation_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = FakeModel(endless=True)
+    with pytest.raises(GenerationError, match=r"qwen: no answer within"):
+        for _ in generator(model, monkeypatch, prompt_lookup_tokens=10).stream(
+            MESSAGES, 10_000, timeout_s=0.05
+        ):
+            pass
+    assert model.finished.is_set()
+
+
+def test_the_setting_reaches_the_generator(tmp_path: Path) -> None:
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    made = make_generator(Settings(generator=str(folder), prompt_lookup_tokens=4))
+    assert isinstance(made, TransformersGenerator)
+    assert made.prompt_lookup_tokens == 4
+    assert TransformersGenerator("x").prompt_lookup_tokens == 0
+
+
+def test_the_setting_is_read_from_the_environment_and_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RAG_PROMPT_LOOKUP_TOKENS", "0")
+    assert Settings().prompt_lookup_tokens == 0
+    with pytest.raises(ValidationError, match="prompt_lookup_tokens"):
+        Settings(prompt_lookup_tokens=-1)
