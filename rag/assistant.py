@@ -27,6 +27,7 @@ from rag.generation.factory import make_generator
 from rag.index.collection import Index, ProgressFactory
 from rag.index.default import default_index
 from rag.ingest.articles import LoadResult, load_articles
+from rag.ingest.limits import UploadLimits, articles_within, files_within
 from rag.retrieve.followup import standalone_question
 from rag.retrieve.rerank import SentenceReranker
 from rag.retrieve.retriever import Retriever
@@ -182,8 +183,12 @@ class Assistant:
     def add_documents(
         self, paths: Iterable[Path | str], progress: ProgressFactory | None = None
     ) -> LoadResult:
-        """Index more articles now; files or records that cannot be used are reported, skipped."""
-        loaded = load_articles(paths)
+        """Index more articles now; files or records that cannot be used, or that are over the
+        upload limits of the settings, are reported and skipped."""
+        limits = UploadLimits.from_settings(self.settings)
+        files, refused = files_within(paths, limits)
+        loaded = articles_within(load_articles(files), limits)
+        loaded.errors[:0] = refused
         fresh = []
         for article in loaded.articles:
             if article.doc_id in self.index.articles:
