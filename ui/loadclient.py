@@ -50,11 +50,12 @@ async def ask(
     *,
     leave_after_s: float | None = None,
     timeout_s: float = 600.0,
+    max_tokens: int = 320,
 ) -> Visit:
     """One user asks once; with ``leave_after_s``, they close the page that long after their
     answer starts being written."""
     session = uuid.uuid4().hex[:12]
-    body = {"data": [question, None, 3, 320], "fn_index": fn_index, "session_hash": session,
+    body = {"data": [question, None, 3, max_tokens], "fn_index": fn_index, "session_hash": session,
             "event_data": None, "trigger_id": None, "simple_format": True}  # fmt: skip
     start = time.monotonic()
     try:
@@ -119,7 +120,12 @@ def _visit(reply: str | None, start: float, turn: float | None, end: float) -> V
 
 
 async def crowd(
-    base_url: str, fn_index: int, questions: Sequence[str], users: int, timeout_s: float
+    base_url: str,
+    fn_index: int,
+    questions: Sequence[str],
+    users: int,
+    timeout_s: float,
+    max_tokens: int = 320,
 ) -> list[Visit]:
     """``users`` users ask at the same moment (question i modulo the list), each once."""
     host = urlparse(base_url).hostname
@@ -129,7 +135,14 @@ async def crowd(
     timeout = httpx.Timeout(timeout_s, connect=10.0)
     async with httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False) as client:
         jobs = [
-            ask(client, base_url, fn_index, questions[i % len(questions)], timeout_s=timeout_s)
+            ask(
+                client,
+                base_url,
+                fn_index,
+                questions[i % len(questions)],
+                timeout_s=timeout_s,
+                max_tokens=max_tokens,
+            )
             for i in range(users)
         ]
         return list(await asyncio.gather(*jobs))

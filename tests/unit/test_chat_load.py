@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -35,6 +36,15 @@ class Server:
     page: ChatPage
 
 
+def start(demo: Any, **options: Any) -> int:
+    """Serve the page on a free loopback port, in the background; the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    launch(demo, "127.0.0.1", port, block=False, **options)
+    return port
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     settings = Settings(
@@ -43,10 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )  # fmt: skip
     generator = RecordingGenerator(delay_s=0.02)
     demo = build_app(Assistant.load(settings=settings, generator=generator), settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    launch(demo, "127.0.0.1", port, block=False)
+    port = start(demo)
     page = demo.fns[answer_fn_index(demo)].fn.__self__  # the bound ChatPage.respond
     try:
         yield Server(f"http://127.0.0.1:{port}", answer_fn_index(demo), generator, page)
@@ -89,3 +96,22 @@ def test_a_user_who_closes_the_page_mid_answer_stops_the_model(server: Server) -
 def test_the_load_client_refuses_servers_other_than_loopback() -> None:
     with pytest.raises(ValueError, match="loopback"):
         asyncio.run(crowd("http://example.org:7860", 0, ["q"], users=1, timeout_s=1))
+
+
+def test_the_server_refuses_an_upload_over_the_bound_while_receiving_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = Settings(
+        cache_dir=tmp_path_factory.mktemp("upload") / "cache", embedder="fake", generator="fake",
+        upload_max_bytes=10_000,
+    )  # fmt: skip
+    demo = build_app(Assistant.load(settings=settings), settings)
+    port = start(demo, max_upload_bytes=settings.upload_max_bytes)
+    try:
+        url = f"http://127.0.0.1:{port}/gradio_api/upload"
+        with httpx.Client(trust_env=False) as client:
+            big = client.post(url, files={"files": ("big.jsonl", b"x" * 50_000)})
+            small = client.post(url, files={"files": ("small.jsonl", b"x" * 5_000)})
+    finally:
+        demo.close()
+    assert big.status_code == 413 and small.status_code == 200
