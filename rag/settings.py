@@ -99,9 +99,9 @@ class Settings(BaseSettings):
     # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
     min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)
 
-    # The chat server (ui/): one question is answered at a time, this many more may wait (each
-    # at most chat_max_wait_s), and anyone beyond is told at once that the assistant is busy.
-    # 8 waiting at ~20 s an answer on 2 cores is a wait of up to ~3 minutes.
+    # The chat server (ui/gate.py): one question is answered at a time, this many more may wait
+    # (each at most chat_max_wait_s), and anyone beyond, or whose wait would exceed that at the
+    # pace of recent answers, is told at once that the assistant is busy.
     chat_max_waiting: int = Field(default=8, ge=0, le=200)
     chat_max_wait_s: float = Field(default=300.0, gt=0)
 

@@ -87,7 +87,8 @@ class ChatPage:
     def __init__(self, loader: AssistantLoader, settings: Settings) -> None:
         self.loader = loader
         self.settings = settings
-        self.gate = Gate(settings.chat_max_waiting)  # uploads wait in the same line
+        # One line for questions and uploads alike: one thing uses the models at a time.
+        self.gate = Gate(settings.chat_max_waiting, settings.chat_max_wait_s)
 
     # --- status -------------------------------------------------------------------------------
 

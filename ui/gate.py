@@ -41,21 +41,26 @@ class Ticket:
 
 
 class Gate:
-    """First come, first served; ``enter`` refuses at once when ``max_waiting`` already wait."""
+    """First come, first served. ``enter`` refuses at once when ``max_waiting`` already wait, or
+    when the wait, estimated from how long recent turns took, would exceed ``max_wait_s``: better
+    to say "busy" now than after minutes in the line."""
 
-    def __init__(self, max_waiting: int) -> None:
+    def __init__(self, max_waiting: int, max_wait_s: float = float("inf")) -> None:
         self.max_waiting = max_waiting
+        self.max_wait_s = max_wait_s
+        self.turn_s: float | None = None  # a moving average of how long one turn takes
         self._line: deque[Ticket] = deque()  # the first is being served
         self._changed = threading.Condition()
 
     def enter(self) -> Ticket | None:
-        """A place in the line, or None when the line is full."""
+        """A place in the line, or None when the line is full or would take too long."""
         with self._changed:
-            if len(self._line) > self.max_waiting:
+            ahead = len(self._line)
+            if ahead > self.max_waiting or ahead * (self.turn_s or 0.0) > self.max_wait_s:
                 return None
             ticket = Ticket(self)
             self._line.append(ticket)
-            if len(self._line) == 1:
+            if ahead == 0:
                 ticket.served = ticket.joined
             return ticket
 
@@ -78,6 +83,10 @@ class Gate:
 
     def _leave(self, ticket: Ticket) -> None:
         with self._changed:
-            if ticket in self._line:
-                self._line.remove(ticket)
-                self._changed.notify_all()
+            if ticket not in self._line:
+                return
+            if ticket.served is not None:  # a finished turn: learn how long turns take
+                took = time.monotonic() - ticket.served
+                self.turn_s = took if self.turn_s is None else 0.7 * self.turn_s + 0.3 * took
+            self._line.remove(ticket)
+            self._changed.notify_all()

@@ -4,7 +4,8 @@ Gradio's queue protocol, as the page does (join the queue, then read the event s
 Only a loopback server can be targeted, every user asks exactly once, and every request has a
 deadline, so a run is bounded in count and in time. For each user it records what they saw:
 an answer (with the time spent waiting in line and the time the answer took), a "busy" reply,
-or an error (an HTTP error status, a Gradio error event, a reply we never write, a timeout).
+"too slow" (the model's own time limit, a friendly reply), or an error (an HTTP error status, a
+Gradio error event, a reply we never write, no reply by the client's deadline).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _WAITING = "*Waiting for your turn"
 class Visit:
     """What one simulated user saw."""
 
-    outcome: str  # "answered", "busy" or "error"
+    outcome: str  # "answered", "busy", "too slow" (the model's time limit) or "error"
     wait_s: float  # from asking until their turn came (or until turned away)
     answer_s: float  # from their turn until the finished answer (0 if none)
     detail: str = ""
@@ -113,7 +114,9 @@ def _last_reply(message: dict[str, Any]) -> str | None:
 def _visit(reply: str | None, start: float, turn: float | None, end: float) -> Visit:
     if reply == BUSY:
         return Visit("busy", end - start, 0.0)
-    if reply is None or reply in (SOMETHING_WRONG, TOO_SLOW) or reply.startswith(_WAITING):
+    if reply == TOO_SLOW:  # the generator's time limit: a friendly reply, counted apart
+        return Visit("too slow", (turn or end) - start, end - (turn or end))
+    if reply is None or reply == SOMETHING_WRONG or reply.startswith(_WAITING):
         return Visit("error", end - start, 0.0, f"reply: {reply!r}")
     turn = turn or end
     return Visit("answered", turn - start, end - turn)
@@ -157,14 +160,15 @@ def summary(visits: Sequence[Visit]) -> dict[str, Any]:
         return values[0] if len(values) == 1 else statistics.quantiles(values, n=100)[q - 1]
 
     answered = [v for v in visits if v.outcome == "answered"]
-    busy = [v for v in visits if v.outcome == "busy"]
+    busy = sorted(v.wait_s for v in visits if v.outcome == "busy")
     waits = sorted(v.wait_s for v in answered)
     times = sorted(v.answer_s for v in answered)
     return {
         "users": len(visits), "answered": len(answered), "busy": len(busy),
+        "too_slow": sum(v.outcome == "too slow" for v in visits),
         "errors": sum(v.outcome == "error" for v in visits),
         "wait_p50": pct(waits, 50), "wait_p95": pct(waits, 95),
         "answer_p50": pct(times, 50), "answer_p95": pct(times, 95),
-        "busy_p95": pct(sorted(v.wait_s for v in busy), 95),
+        "busy_p50": pct(busy, 50), "busy_p95": pct(busy, 95),
         "error_details": sorted({v.detail for v in visits if v.outcome == "error"})[:5],
     }  # fmt: skip

@@ -53,6 +53,19 @@ def test_a_waiting_ticket_is_served_as_soon_as_the_one_before_it_leaves() -> Non
     assert 0.04 < second.waited_s < 2
 
 
+def test_the_gate_refuses_at_once_when_the_expected_wait_is_too_long() -> None:
+    gate = Gate(max_waiting=10, max_wait_s=1.0)
+    first = gate.enter()
+    assert first is not None
+    time.sleep(0.3)
+    first.leave()
+    assert gate.turn_s is not None and 0.25 < gate.turn_s < 1.0
+    turn = gate.turn_s
+    admitted = [gate.enter() for _ in range(10)]
+    expected = int(1.0 // turn) + 1  # the one served at once, then as many as fit in 1 s
+    assert [t is not None for t in admitted] == [True] * expected + [False] * (10 - expected)
+
+
 # --- the handler --------------------------------------------------------------------------------
 
 
