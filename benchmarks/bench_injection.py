@@ -28,9 +28,10 @@ def main() -> None:
     args = parser.parse_args()
     root = args.cache or Path(tempfile.mkdtemp(prefix="newsrag-injection-"))
     models_dir = Settings().resolved_models_dir
+    # Answers are one to three sentences; a long time limit, as the machine may be shared.
     settings = Settings(
-        cache_dir=root / "cache", models_dir=models_dir,
-        articles_dir=injection.corpus_folder(root / "articles"),
+        cache_dir=root / "cache", models_dir=models_dir, max_new_tokens=160,
+        generation_timeout_s=900, articles_dir=injection.corpus_folder(root / "articles"),
     )  # fmt: skip
     recorder = injection.RecordingGenerator(make_generator(settings))
     started = time.perf_counter()
