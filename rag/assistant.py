@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from collections.abc import Generator as PieceGenerator
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from rag.generation.factory import make_generator
 from rag.index.collection import Index, ProgressFactory
 from rag.index.default import default_index
 from rag.ingest.articles import LoadResult, load_articles
+from rag.ingest.limits import UploadLimits, articles_within, files_within
 from rag.retrieve.followup import standalone_question
 from rag.retrieve.rerank import SentenceReranker
 from rag.retrieve.retriever import Retriever
@@ -116,9 +118,7 @@ class Assistant:
     def search(self, question: str, k: int = 5) -> list[Passage]:
         """The ``k`` passages most likely to answer the question, best first."""
         question = self._checked(question)
-        if k < 1:
-            raise QuestionError(f"k must be at least 1, got {k}")
-        return self.retriever.retrieve(question, k)
+        return self.retriever.retrieve(question, check_k(k))
 
     # --- answering --------------------------------------------------------------------------
 
@@ -183,8 +183,12 @@ class Assistant:
     def add_documents(
         self, paths: Iterable[Path | str], progress: ProgressFactory | None = None
     ) -> LoadResult:
-        """Index more articles now; files or records that cannot be used are reported, skipped."""
-        loaded = load_articles(paths)
+        """Index more articles now; files or records that cannot be used, or that are over the
+        upload limits of the settings, are reported and skipped."""
+        limits = UploadLimits.from_settings(self.settings)
+        files, refused = files_within(paths, limits)
+        loaded = articles_within(load_articles(files), limits)
+        loaded.errors[:0] = refused
         fresh = []
         for article in loaded.articles:
             if article.doc_id in self.index.articles:
@@ -204,13 +208,32 @@ class Assistant:
 
 def check_question(question: object, limit: int) -> str:
     """The question, stripped, or a QuestionError before any model runs."""
-    if not isinstance(question, str) or not question.strip():
-        raise QuestionError("the question is empty")
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, got {type(question).__name__}")
     if len(question) > limit:
         raise QuestionError(
             f"the question is {len(question):,} characters long; the limit is {limit:,}"
         )
+    if not question.strip():
+        raise QuestionError("the question is empty")
+    if not has_visible_text(question):
+        raise QuestionError(f"the question has only invisible characters: {question[:40]!r}")
     return question.strip()
+
+
+def check_k(k: object) -> int:
+    """How many passages to return: a whole number of at least 1 (``True`` is not a number)."""
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise QuestionError(f"k must be a whole number, got {k!r}")
+    if k < 1:
+        raise QuestionError(f"k must be at least 1, got {k}")
+    return k
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether anything is left once spaces, control and format characters (zero-width,
+    direction marks, BOM) and unassigned or surrogate code points are set aside."""
+    return any(not ch.isspace() and unicodedata.category(ch)[0] not in "CZ" for ch in text)
 
 
 class _Clock:

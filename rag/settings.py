@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
     min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)
 
+    # The chat server (ui/gate.py): one question is answered at a time, this many more may wait
+    # (each at most chat_max_wait_s), and anyone beyond, or whose wait would exceed that at the
+    # pace of recent answers, is told at once that the assistant is busy.
+    chat_max_waiting: int = Field(default=8, ge=0, le=200)
+    chat_max_wait_s: float = Field(default=300.0, gt=0)
+
+    # Uploads (rag.ingest.limits): what one upload may hold; beyond it, refused with a reason.
+    upload_max_bytes: int = Field(default=20_000_000, ge=1)  # per file, checked before reading
+    upload_max_articles: int = Field(default=2000, ge=1)  # per upload, all files together
+    article_max_chars: int = Field(default=200_000, ge=100)  # per article, title and text
+
     # Generation.
     generator: str = "qwen2.5-coder-1.5b-instruct"
     # What runs it: transformers (the bf16 copy; default), llama.cpp (the GGUF itself, about

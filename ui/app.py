@@ -28,8 +28,11 @@ EXAMPLES = [
     "Who chaired the 2023 review?",
     "Ai chủ trì hội nghị năm 2022?",
 ]
-QUEUE_SIZE = 32  # waiting requests beyond this are turned away rather than piling up
-MAX_UPLOAD = "20mb"
+# Requests handled at once. Most are turned away by the Gate within milliseconds; the few in its
+# line hold a worker thread each (Gradio has 40). Beyond HANDLERS + QUEUE_SIZE requests at once,
+# Gradio itself refuses with an HTTP 503.
+HANDLERS = 64
+QUEUE_SIZE = 64
 
 CSS = """
 #sources .rag-source { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -125,15 +128,18 @@ def build_app(
             [question.submit, ask.click], page.respond,
             inputs=[question, conv, passages, max_tokens],
             outputs=[chatbot, sources, conv, question],
-            concurrency_id="assistant", show_progress="minimal", api_visibility="private",
+            # Every request reaches the handler at once: its Gate serves one at a time, keeps
+            # a bounded line and turns the rest away with a chat message (ui/gate.py).
+            concurrency_id="answer", concurrency_limit=HANDLERS, show_progress="minimal",
+            api_visibility="private",
         )  # fmt: skip
         for trigger in (new_chat.click, chatbot.clear):
             trigger(clear, None, [chatbot, sources, conv, question], cancels=[answering],
                     queue=False, api_visibility="private")  # fmt: skip
         chatbot.select(show_sources, [conv], [sources], queue=False, api_visibility="private")
-        # Indexing shares the answering queue: one thing touches the index and models at a time.
+        # Indexing waits in the answers' line (the Gate): one thing uses the models at a time.
         files.upload(add_files, [files], [upload_note, status, files],
-                     concurrency_id="assistant", api_visibility="private")  # fmt: skip
+                     concurrency_id="upload", api_visibility="private")  # fmt: skip
         timer.tick(refresh, None, [status, timer], queue=False, api_visibility="private")
         demo.load(refresh, None, [status, timer], queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE, api_open=False)
@@ -141,12 +147,22 @@ def build_app(
 
 
 def launch(
-    demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True
+    demo: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    block: bool = True,
+    max_upload_bytes: int | None = None,
 ) -> Any:
-    """Start the server with the safe defaults: no share link, no files served but Gradio's own."""
+    """Start the server with the safe defaults: no share link, no files served but Gradio's own.
+
+    Gradio refuses an upload over ``max_upload_bytes`` (default: the settings' bound per file)
+    while receiving it, before anything of ours reads it.
+    """
+    max_upload = max_upload_bytes or Settings.model_fields["upload_max_bytes"].default
     return demo.launch(
         server_name=host, server_port=port, share=False, allowed_paths=[], show_error=False,
-        max_file_size=MAX_UPLOAD, ssr_mode=False, mcp_server=False, run_history=False,
+        max_file_size=max_upload, ssr_mode=False, mcp_server=False, run_history=False,
         inbrowser=False, prevent_thread_lock=not block, quiet=not block, css=CSS, theme=THEME,
         footer_links=["gradio"],
     )  # fmt: skip
@@ -167,4 +183,4 @@ def serve(
         return assistant
 
     loader = AssistantLoader(load).start()
-    launch(build_app(loader, settings), host, port)
+    launch(build_app(loader, settings), host, port, max_upload_bytes=settings.upload_max_bytes)

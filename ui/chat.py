@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from rag.settings import Settings
 from rag.types import Answer
 
 from . import render
+from .gate import Gate, Ticket
 from .loader import AssistantLoader
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,15 @@ STILL_LOADING = (
 FAILED_TO_LOAD = "The assistant could not start. Please tell whoever runs this page."
 SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again."
 TOO_SLOW = "Writing the answer took too long. Please try again, perhaps with a shorter answer."
+BUSY = "The assistant is busy answering other people's questions. Please try again in a minute."
+
+UPLOAD_BUSY = "The assistant is busy answering questions. Please add the files again in a minute."
+
+
+def waiting_note(ahead: int) -> str:
+    """What a user in the line sees instead of the answer."""
+    return f"*Waiting for your turn: {ahead} question{'s' * (ahead != 1)} ahead of yours…*"
+
 
 Message = dict[str, Any]
 Output = tuple[list[Message], str, "Conversation", str]  # chat, sources panel, state, question box
@@ -77,6 +87,8 @@ class ChatPage:
     def __init__(self, loader: AssistantLoader, settings: Settings) -> None:
         self.loader = loader
         self.settings = settings
+        # One line for questions and uploads alike: one thing uses the models at a time.
+        self.gate = Gate(settings.chat_max_waiting, settings.chat_max_wait_s)
 
     # --- status -------------------------------------------------------------------------------
 
@@ -94,9 +106,13 @@ class ChatPage:
     def respond(
         self, question: str | None, conv: Conversation | None, passages: Any, max_tokens: Any
     ) -> Iterator[Output]:
-        """Stream the answer into the chat, then show it cleaned, with its sources."""
+        """Stream the answer into the chat, then show it cleaned, with its sources.
+
+        Gradio closes this generator when the user leaves mid-answer (or clears the chat); the
+        ``finally`` blocks then leave the line and stop the model, freeing the CPU at once.
+        """
         conv = conv or Conversation()
-        question = question or ""
+        question = question if isinstance(question, str) else ""
         if not question.strip():
             yield self._output(conv, question)
             return
@@ -108,10 +124,41 @@ class ChatPage:
             text = STILL_LOADING if loading else FAILED_TO_LOAD
             yield self._reply(conv, text, panel=render.EMPTY_SOURCES)
             return
-        conv.messages.append({"role": "assistant", "content": "…"})
+        ticket = self.gate.enter()
+        if ticket is None:  # the question stays in the box, to send again
+            self._reply(conv, BUSY, panel=render.EMPTY_SOURCES)
+            yield self._output(conv, question)
+            return
+        try:
+            conv.messages.append({"role": "assistant", "content": "…"})
+            if (yield from self._wait_turn(conv, ticket)):
+                yield from self._answer(assistant, conv, question, passages, max_tokens)
+            else:
+                self._reply(conv, BUSY, replace=True, panel=render.EMPTY_SOURCES)
+                yield self._output(conv, question)
+        finally:
+            ticket.leave()
+
+    def _wait_turn(self, conv: Conversation, ticket: Ticket) -> Generator[Output, None, bool]:
+        """Show the user's place in the line until their turn; False past the longest wait.
+
+        The page is updated every second while waiting: that is also when Gradio notices a
+        user who has left, and closes this generator so the line moves on without them.
+        """
+        while not ticket.wait(timeout_s=1.0):
+            if ticket.waited_s > self.settings.chat_max_wait_s:
+                return False
+            yield self._reply(conv, waiting_note(ticket.ahead), replace=True)
         conv.panel = render.note("Searching the articles…")
-        yield self._output(conv)
+        yield self._reply(conv, "…", replace=True)
+        return True
+
+    def _answer(
+        self, assistant: Assistant, conv: Conversation, question: str, passages: Any,
+        max_tokens: Any,
+    ) -> Iterator[Output]:  # fmt: skip
         raw = ""
+        stream = None
         try:
             stream = self._view(assistant, passages, max_tokens).stream(question, conv.turns)
             for piece in stream:
@@ -131,6 +178,9 @@ class ChatPage:
             log.exception("answering %r failed", shorten(question, 200))
             yield self._reply(conv, SOMETHING_WRONG, replace=True, panel=render.EMPTY_SOURCES)
             return
+        finally:
+            if stream is not None:
+                stream.close()  # a no-op once finished; otherwise it stops the model
         conv.turns = remember(conv.turns, answer)
         panel = render.render_sources(answer)
         conv.sources[len(conv.messages) - 1] = panel
@@ -197,13 +247,20 @@ class ChatPage:
                 lines.append(_refused(path.name, "only .txt and .jsonl files can be added"))
         added = 0
         if usable:
-            progress(0, desc="Reading the files")
+            progress(0, desc="Waiting for the questions before yours")
+            ticket = self.gate.enter()  # indexing takes the models' turn, like a question
             try:
+                if ticket is None or not ticket.wait(self.settings.chat_max_wait_s):
+                    return "\n\n".join([*lines, UPLOAD_BUSY])
+                progress(0, desc="Reading the files")
                 result = assistant.add_documents(usable, progress=_progress_factory(progress))
             except Exception:  # the index is all-or-nothing, so it is unchanged
                 log.exception("adding %s failed", [p.name for p in usable])
                 lines.append("Sorry, these files could not be added. The index is unchanged.")
                 return "\n\n".join(lines)
+            finally:
+                if ticket is not None:
+                    ticket.leave()
             added = len(result.articles)
             if added:
                 titles = ", ".join(render.escape_markdown(a.title) for a in result.articles[:5])

@@ -285,7 +285,7 @@ def test_english_question_english_prompt_with_the_quoting_rule(settings: Setting
 # --- bounds ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t ", None])
+@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
 def test_empty_questions_are_refused_before_any_model_runs(settings: Settings, question) -> None:
     assistant, generator, embedder = make(settings, "x [1]")
     before = embedder.calls

@@ -27,6 +27,8 @@ def test_build_app_uses_the_given_assistant_and_a_bounded_queue(
     assert isinstance(demo, gr.Blocks)
     assert demo._queue.max_size == ui.app.QUEUE_SIZE
     assert demo._queue.default_concurrency_limit == 1
+    answering = next(fn for fn in demo.fns.values() if fn.concurrency_id == "answer")
+    assert answering.concurrency_limit == ui.app.HANDLERS  # the Gate, not Gradio, says "busy"
     assert demo.api_open is False
 
 
@@ -48,7 +50,8 @@ def test_serve_opens_the_page_before_the_assistant_has_loaded(
         seen["loader"] = loader
         return "the page"
 
-    def fake_launch(demo: Any, host: str, port: int) -> None:
+    def fake_launch(demo: Any, host: str, port: int, max_upload_bytes: int) -> None:
+        assert max_upload_bytes == settings.upload_max_bytes
         seen.update(demo=demo, host=host, port=port, state=seen["loader"].state)
 
     monkeypatch.setattr(Assistant, "load", staticmethod(slow_load))
