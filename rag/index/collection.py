@@ -1,7 +1,8 @@
 """The collection in memory: articles, their chunks, the vectors and the lexical index, in step.
 
 Rows are addressed by position: row ``i`` of the vector store and of the lexical index is
-``chunks[i]``. Saving and loading go through ``rag.index.folder``.
+``chunks[i]``. Saving and loading go through ``rag.index.folder``. Every change (articles
+added, replaced, removed) is made beside the current state, saved, and only then swapped in.
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Embedder
-from rag.errors import IndexCorruptError, IndexMismatchError, RagError
+from rag.errors import ArticleNotFoundError, IndexCorruptError, IndexMismatchError, RagError
 from rag.index.folder import IndexParts, load_folder, save_folder
 from rag.index.lexical import LexicalIndex
 from rag.index.stores import VectorStore, new_store
+from rag.index.stores.base import LexicalSearch
 from rag.ingest.articles import Article
 from rag.ingest.chunking import Chunk, chunk_articles
 from rag.settings import ChunkingParams
 
 EMBED_BATCH = 16
 
+# Told of a change (articles added or replaced, doc_ids removed) before it is saved; returns
+# what to update in ``Index.extra`` (the default collection's fingerprint).
+Journal = Callable[[Sequence[Article], set[str]], dict[str, Any]]
 Progress = Callable[[int], None]  # called with the number of chunks just embedded
 ProgressFactory = Callable[[int], Progress]  # given the number of chunks to embed
 
@@ -39,7 +44,7 @@ class Index:
         articles: Sequence[Article] = (),
         chunks: Sequence[Chunk] = (),
         extra: dict[str, Any] | None = None,
-        lexical: LexicalIndex | None = None,
+        lexical: LexicalSearch | None = None,
     ) -> None:
         if len(store) != len(chunks):
             raise IndexCorruptError(f"{len(store)} vectors for {len(chunks)} chunks")
@@ -51,8 +56,15 @@ class Index:
         self.chunks: list[Chunk] = list(chunks)
         self.chunking = chunking
         self.extra: dict[str, Any] = dict(extra or {})  # e.g. what the index was built from
-        self.lexical = lexical if lexical is not None else _build_lexical(self.chunks)
-        self._lock = threading.RLock()
+        self.lexical: LexicalSearch = (
+            lexical if lexical is not None else _lexical_for(store, self.chunks)
+        )
+        # Where changes are saved before they count (set by ``load`` and ``save``), and what
+        # else must hear of them first (the default collection's own articles).
+        self.folder: Path | None = None
+        self.journal: Journal | None = None
+        self._lock = threading.RLock()  # readers see one state, never half of a change
+        self._write_lock = threading.Lock()  # one change at a time
 
     @property
     def dimension(self) -> int:
@@ -70,8 +82,10 @@ class Index:
         embedder: Embedder,
         chunking: ChunkingParams,
         progress: ProgressFactory | None = None,
+        store: VectorStore | None = None,
     ) -> Index:
-        index = cls(embedder.model_id, new_store(embedder.dimension), chunking)
+        """A new index (not saved) over an empty ``store``, by default an in-memory FAISS one."""
+        index = cls(embedder.model_id, store or new_store(embedder.dimension), chunking)
         index.add_articles(articles, embedder, progress)
         return index
 
@@ -81,26 +95,57 @@ class Index:
         embedder: Embedder,
         progress: ProgressFactory | None = None,
     ) -> list[Chunk]:
-        """Chunk, embed and add articles; all or nothing. Returns the chunks added."""
+        """Chunk, embed and add articles; one whose doc_id is indexed replaces that article.
+        All or nothing; with a ``folder``, saved there before it counts. Returns the new chunks.
+        """
         articles = list(articles)
         self._check_embedder(embedder)
         ids = [a.doc_id for a in articles]
         if len(set(ids)) != len(ids):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
             raise RagError(f"the same doc_id appears twice: {', '.join(repeated[:5])}")
-        clashes = sorted(set(ids) & self.articles.keys())
-        if clashes:
-            raise RagError(f"articles already in the index: {', '.join(clashes[:5])}")
         chunks = chunk_articles(articles, self.chunking)
         tick = progress(len(chunks)) if progress else None
         vectors = _embed_chunks(chunks, embedder, tick)  # may fail: nothing changed yet
-        lexical = _build_lexical([*self.chunks, *chunks])  # rebuilt whole: cheap next to embedding
-        with self._lock:
-            self.store.add(vectors)
-            self.chunks.extend(chunks)
-            self.articles.update((a.doc_id, a) for a in articles)
-            self.lexical = lexical
+        self._commit(articles, chunks, vectors, removed=set())
         return chunks
+
+    def remove_articles(self, doc_ids: Iterable[str]) -> list[str]:
+        """Remove articles with their chunks, vectors and BM25 rows; no vector is recomputed.
+        Unknown doc_ids are an error and nothing is removed. Returns the doc_ids removed."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        unknown = [d for d in doc_ids if d not in self.articles]
+        if unknown:
+            raise ArticleNotFoundError(f"no such article in the index: {', '.join(unknown[:5])}")
+        empty = np.zeros((0, self.dimension), dtype=np.float32)
+        self._commit([], [], empty, removed=set(doc_ids))
+        return doc_ids
+
+    def _commit(
+        self, articles: list[Article], chunks: list[Chunk], vectors: np.ndarray, removed: set[str]
+    ) -> None:
+        """Apply a change: the new state is made beside the current one, saved (when the index
+        has a folder), and only then swapped in, so a failure or a crash keeps the old state."""
+        with self._write_lock:
+            gone = removed | {a.doc_id for a in articles}
+            keep = [i for i, c in enumerate(self.chunks) if c.doc_id not in gone]
+            new_chunks = [*(self.chunks[i] for i in keep), *chunks]
+            new_articles = {d: a for d, a in self.articles.items() if d not in gone}
+            new_articles.update((a.doc_id, a) for a in articles)
+            store = self.store.changed(keep, vectors, chunks, articles, removed)
+            lexical = _lexical_for(store, new_chunks)
+            extra = dict(self.extra)
+            if self.journal is not None:  # first, so that a rebuild would include the change
+                extra.update(self.journal(articles, removed))
+            if self.folder is not None:
+                parts = IndexParts(
+                    self.embedder_id, store, list(new_articles.values()), new_chunks,
+                    self.chunking, extra, lexical,
+                )  # fmt: skip
+                save_folder(parts, self.folder)
+            with self._lock:
+                self.store, self.chunks, self.articles = store, new_chunks, new_articles
+                self.lexical, self.extra = lexical, extra
 
     def _check_embedder(self, embedder: Embedder) -> None:
         if embedder.model_id != self.embedder_id:
@@ -128,22 +173,25 @@ class Index:
     # --- saving and loading -----------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write the index atomically (``rag.index.folder``)."""
+        """Write the index atomically (``rag.index.folder``); later changes are saved there."""
         with self._lock:
             parts = IndexParts(
                 self.embedder_id, self.store, list(self.articles.values()), self.chunks,
                 self.chunking, self.extra, self.lexical,
             )  # fmt: skip
             save_folder(parts, Path(folder))
+            self.folder = Path(folder)
 
     @classmethod
     def load(cls, folder: Path, embedder_id: str | None = None) -> Index:
         """Load and check an index; ``embedder_id`` (if given) must be the one it was built with."""
         parts = load_folder(Path(folder), embedder_id)
-        return cls(
+        index = cls(
             parts.embedder_id, parts.store, parts.chunking, parts.articles, parts.chunks,
             parts.extra, parts.lexical,
         )  # fmt: skip
+        index.folder = Path(folder)
+        return index
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -168,5 +216,11 @@ def lexical_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}"
 
 
-def _build_lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
+def _lexical_for(store: VectorStore, chunks: Sequence[Chunk]) -> LexicalSearch:
+    """The store's own BM25 if it has one (Milvus), else bm25s over the chunks, rebuilt whole:
+    cheap next to embedding (benchmarks/bench_scale.py)."""
+    own = getattr(store, "lexical_view", None)
+    if own is not None:
+        view: LexicalSearch = own()
+        return view
     return LexicalIndex.build([lexical_text(c) for c in chunks])
