@@ -35,6 +35,7 @@ def index_command(
     from rag.assistant import Assistant
     from rag.embedder import embedder_from
     from rag.index.default import build_index, rebuild_default_index
+    from rag.index.stores import new_store_for
 
     settings = current_settings()
     if if_needed:
@@ -53,7 +54,8 @@ def index_command(
     else:
         sources = list(paths) or [settings.articles_dir]
         out = out or settings.resolved_index_dir
-        index, loaded = build_index(sources, embedder, settings.chunking(), progress)
+        store = new_store_for(settings, out, embedder.dimension)
+        index, loaded = build_index(sources, embedder, settings.chunking(), progress, store)
         index.extra = {"sources": [str(p) for p in sources]}
         index.save(out)
     seconds = time.perf_counter() - started
