@@ -85,7 +85,8 @@ class Index:
         store: VectorStore | None = None,
     ) -> Index:
         """A new index (not saved) over an empty ``store``, by default an in-memory FAISS one."""
-        index = cls(embedder.model_id, store or new_store(embedder.dimension), chunking)
+        fresh = store if store is not None else new_store(embedder.dimension)
+        index = cls(embedder.model_id, fresh, chunking)
         index.add_articles(articles, embedder, progress)
         return index
 

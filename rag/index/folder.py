@@ -63,9 +63,21 @@ def save_folder(parts: IndexParts, folder: Path) -> None:
     (``rag.index.swap``). A shared store (Milvus) holds its own rows: its folder is the
     manifest alone."""
     folder = Path(folder)
+    previous = _previous_store(folder)
     with staging_folder(folder) as staging:
         _write(parts, staging)
         swap_in(staging, folder)
+    if previous.get("kind") == "milvus" and previous != parts.store.describe():
+        from rag.index.stores.milvus_store import MilvusStore
+
+        MilvusStore.drop(previous)  # the rows of the index this one replaced
+
+
+def _previous_store(folder: Path) -> dict[str, Any]:
+    try:
+        return dict(read_manifest(folder)["store"])
+    except (IndexNotFoundError, IndexCorruptError, IndexMismatchError, KeyError):
+        return {}
 
 
 def _write(parts: IndexParts, folder: Path) -> None:
