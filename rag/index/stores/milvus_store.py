@@ -194,6 +194,9 @@ class MilvusStore:
             old = f"doc_id in {changed_ids} and batch != {batch}"
             self.client.delete(self.name, filter=old)
             self.client.delete(f"{self.name}_articles", filter=f"{old} and n > 0")
+        # Sealed and indexed now: Milvus Lite searches unflushed rows by brute force in Python,
+        # about 10x slower (462 vs 40 ms at 2,000 rows, /tmp probe under load).
+        self.client.flush(self.name)
         store = MilvusStore(self.uri, self.name, self.dimension, [
             *(self._keys[i] for i in keep), *keys
         ])  # fmt: skip
