@@ -134,7 +134,7 @@ class Index:
             new_articles = {d: a for d, a in self.articles.items() if d not in gone}
             new_articles.update((a.doc_id, a) for a in articles)
             store = self.store.changed(keep, vectors, chunks, articles, removed)
-            lexical = _lexical_for(store, new_chunks)
+            lexical = _lexical_for(store, new_chunks, self.lexical, keep, chunks)
             extra = dict(self.extra)
             if self.journal is not None:  # first, so that a rebuild would include the change
                 extra.update(self.journal(articles, removed))
@@ -217,11 +217,21 @@ def lexical_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}"
 
 
-def _lexical_for(store: VectorStore, chunks: Sequence[Chunk]) -> LexicalSearch:
-    """The store's own BM25 if it has one (Milvus), else bm25s over the chunks, rebuilt whole:
-    cheap next to embedding (benchmarks/bench_scale.py)."""
+def _lexical_for(
+    store: VectorStore,
+    chunks: Sequence[Chunk],
+    current: LexicalSearch | None = None,
+    keep: Sequence[int] = (),
+    new: Sequence[Chunk] = (),
+) -> LexicalSearch:
+    """The store's own BM25 if it has one (Milvus); else bm25s, from the current index's rows
+    ``keep`` and the ``new`` chunks when it has their tokens, or built over all ``chunks``."""
     own = getattr(store, "lexical_view", None)
     if own is not None:
         view: LexicalSearch = own()
         return view
+    if isinstance(current, LexicalIndex):
+        changed = current.changed(keep, [lexical_text(c) for c in new])
+        if changed is not None:
+            return changed
     return LexicalIndex.build([lexical_text(c) for c in chunks])
