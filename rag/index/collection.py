@@ -156,6 +156,15 @@ class Index:
 
     # --- searching --------------------------------------------------------------------------
 
+    def view(self) -> Index:
+        """This index as it is now, unaffected by later changes: a search that reads positions
+        from one call and chunks from another must not see a change in between."""
+        with self._lock:
+            frozen = Index.__new__(Index)
+            frozen.__dict__.update(self.__dict__)
+        frozen.journal, frozen.folder = None, None  # a view is read-only
+        return frozen
+
     def dense_search(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row positions, cosine similarities) of the ``k`` nearest chunks, best first."""
         with self._lock:

@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from embeddings.fake import HashingEmbedder
+from rag.assistant import Assistant
 from rag.errors import ArticleNotFoundError
 from rag.index import swap
 from rag.index.collection import Index
 from rag.index.folder import MANIFEST
 from rag.ingest.articles import Article, load_articles
-from rag.settings import BUNDLED_ARTICLES, ChunkingParams
+from rag.settings import BUNDLED_ARTICLES, ChunkingParams, Settings
+from rag.text import normalize
 
 CHUNKING = ChunkingParams(700, 1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,6 +142,7 @@ CRASHING_CHILD = """
 import os, sys
 from pathlib import Path
 from embeddings.fake import HashingEmbedder
+from rag.assistant import Assistant
 from rag.index import swap
 from rag.index.collection import Index
 from rag.ingest.articles import Article
@@ -182,3 +185,39 @@ def test_a_live_builds_staging_folder_is_never_removed(tmp_path: Path) -> None:
             assert live.exists() and other != live
         assert live.exists()
     assert not live.exists()  # removed by its own writer when it gave up
+
+
+# --- readers during changes ------------------------------------------------------------------
+
+
+def test_a_view_keeps_one_state_while_the_index_changes(
+    saved: Path, articles: list[Article], fake_embedder: HashingEmbedder
+) -> None:
+    index = Index.load(saved, fake_embedder.model_id)
+    view = index.view()
+    before = state(view)
+    index.remove_articles([articles[0].doc_id])
+    assert state(view) == before  # positions and chunks still agree for a search under way
+    assert len(index) < len(view)
+
+
+def test_a_replaced_articles_event_years_are_read_again(
+    settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    assistant = Assistant.load(settings=settings, embedder=fake_embedder)
+    path = tmp_path / "incoming" / "ports.txt"
+    path.parent.mkdir()
+    question = "Cảng Hải Phòng mở bến mới năm 2024?"
+
+    def year_bonus(title: str) -> float:
+        """The part of the passage's score that comes from its article's years (the title's:
+        the text names none)."""
+        path.write_text(f"{title}\n\nCảng Hải Phòng mở bến mới cho tàu lớn.\n", "utf-8")
+        assistant.add_documents([path])
+        found = next(p for p in assistant.search(question, k=50) if p.doc_id == "ports.txt")
+        position = next(i for i, c in enumerate(assistant.index.chunks) if c.doc_id == "ports.txt")
+        query = fake_embedder.embed_query(normalize(question))
+        return found.score - float(assistant.index.similarities(query, [position])[0])
+
+    assert year_bonus("Cảng Hải Phòng năm 2019") == pytest.approx(0.0, abs=1e-6)
+    assert year_bonus("Cảng Hải Phòng năm 2024") > 0.01  # the new title's year, not the cached
