@@ -65,6 +65,12 @@ class FaissStore:
         rows = np.stack([self._index.reconstruct(int(p)) for p in positions])
         return (rows @ query).astype(np.float32)
 
+    def rows(self) -> np.ndarray:
+        """Every vector, in row order (a copy: to move an index to another store)."""
+        if not len(self):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_n(0, len(self)), dtype=np.float32)
+
     def changed(
         self,
         keep: Sequence[int],
@@ -78,10 +84,9 @@ class FaissStore:
         Rebuilding the flat index from the kept rows costs one copy of the vectors (measured in
         benchmarks/bench_scale.py); no vector is recomputed."""
         kept = np.asarray(keep, dtype=np.int64)
-        rows = self._index.reconstruct_n(0, len(self)) if len(self) else None
         store = FaissStore(self.dimension)
-        if rows is not None and len(kept):
-            store.add(rows[kept])
+        if len(kept):
+            store.add(self.rows()[kept])
         store.add(vectors)
         return store
 
