@@ -93,7 +93,33 @@ def main() -> None:
     parser.add_argument("--milvus-max", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--news-dir", type=Path, default=NEWS_DIR)
+    parser.add_argument(
+        "--vectors-from", type=Path,
+        help="scale part only, no model: the real vectors of this FAISS index folder, and "
+        "queries made from them (one per dev-set question, noise added)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--faiss-threads", type=int, default=1,
+        help="OpenMP threads of FAISS (also inside Milvus Lite); on a loaded 2-core machine two "
+        "threads made one exact search at 10k rows 90x slower (118 vs 1.3 ms) by spin-waiting",
+    )  # fmt: skip
     args = parser.parse_args()
+    faiss.omp_set_num_threads(args.faiss_threads)
+    if args.vectors_from:
+        real = FaissStore.load(args.vectors_from / "vectors.faiss", 768).rows()
+        rng = np.random.default_rng(args.seed + 2)
+        picks = real[rng.integers(0, len(real), 95)]
+        queries = picks + rng.standard_normal(picks.shape).astype(np.float32) * 0.04
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        chunks = [json.loads(line) for line in (args.vectors_from / "chunks.jsonl").open()]
+        texts = [f"{c['title']}\n{c['text']}" for c in chunks]
+        work = Path(tempfile.mkdtemp(prefix="newsrag-scale-"))
+        try:
+            for size in (int(s) for s in args.sizes.split(",")):
+                scale_rows(size, real, queries, texts, args.milvus_max, work, args.seed)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     settings = Settings()
     cache_path = settings.cache_dir / "bench" / f"scale-{args.news}-{args.seed}.npz"
     cache = dict(np.load(cache_path)) if cache_path.is_file() else {}
@@ -184,8 +210,9 @@ def scale_rows(
     size: int, real: np.ndarray, queries: np.ndarray, texts: list[str], milvus_max: int,
     work: Path, seed: int,
 ) -> None:  # fmt: skip
+    threads = faiss.omp_get_max_threads()
     print(f"\n## {size:,} passages ({len(real)} real, the rest synthetic), "
-          f"{len(queries)} real questions, k = {K}\n")  # fmt: skip
+          f"{len(queries)} questions, k = {K}, FAISS threads {threads}\n")  # fmt: skip
     print(
         "| store | build s | query p50 ms | p95 ms | recall@10 | RSS +MB | disk MB | "
         "remove one article s |\n|---|---|---|---|---|---|---|---|"
