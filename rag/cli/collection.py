@@ -27,7 +27,10 @@ def index_command(
     """Index articles (.txt, .jsonl, .jsonl.gz files or folders of them).
 
     \b
-    Without PATHS, indexes the bundled articles into the default index.
+    Without PATHS, indexes the bundled articles (and your own changes to the default collection)
+    into the default index. With RAG_STORE=milvus the rows go to a fresh Milvus collection at
+    RAG_MILVUS_URI and the index folder keeps the manifest that names it. `rag add` and
+    `rag remove` change an existing index in place.
       rag index
       rag index --if-needed
       rag index data/articles extra.jsonl --out ./my-index
