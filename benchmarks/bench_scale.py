@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--news", type=int, default=300, help="real news articles (leads)")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--milvus-max", type=int, default=100_000)
+    parser.add_argument("--ivf-max", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--news-dir", type=Path, default=NEWS_DIR)
     parser.add_argument(
@@ -116,7 +117,7 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="newsrag-scale-"))
         try:
             for size in (int(s) for s in args.sizes.split(",")):
-                scale_rows(size, real, queries, texts, args.milvus_max, work, args.seed)
+                scale_rows(size, real, queries, texts, args, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return
@@ -134,7 +135,7 @@ def main() -> None:
         real = embedder.embed_documents([c.text for c in chunks], [c.title for c in chunks])
         texts = [f"{c.title}\n{c.text}" for c in chunks]
         for size in (int(s) for s in args.sizes.split(",")):
-            scale_rows(size, real, queries, texts, args.milvus_max, work, args.seed)
+            scale_rows(size, real, queries, texts, args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -207,9 +208,9 @@ def synthetic(real: np.ndarray, size: int, seed: int, block: int = 10_000) -> It
 
 
 def scale_rows(
-    size: int, real: np.ndarray, queries: np.ndarray, texts: list[str], milvus_max: int,
-    work: Path, seed: int,
-) -> None:  # fmt: skip
+    size: int, real: np.ndarray, queries: np.ndarray, texts: list[str], args: Any, work: Path
+) -> None:
+    seed, milvus_max = args.seed, args.milvus_max
     threads = faiss.omp_get_max_threads()
     print(f"\n## {size:,} passages ({len(real)} real, the rest synthetic), "
           f"{len(queries)} questions, k = {K}, FAISS threads {threads}\n")  # fmt: skip
@@ -219,7 +220,8 @@ def scale_rows(
     )
     exact = _faiss_row("FAISS exact (IndexFlatIP)", size, real, queries, None, seed, work)
     nlist = int(4 * np.sqrt(size))
-    _faiss_row(f"FAISS IVF{nlist},Flat nprobe 16", size, real, queries, exact, seed, work)
+    if size <= args.ivf_max:
+        _faiss_row(f"FAISS IVF{nlist},Flat nprobe 16", size, real, queries, exact, seed, work)
     if size <= milvus_max:
         _milvus_row(size, real, queries, exact, seed, work)
     else:
