@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# CPU build of torch first, from the local wheel; otherwise pip pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[models,ui,eval,dev,openvino]"
+	$(PY) -m pip install --quiet -e ".[models,ui,eval,milvus,openvino,dev]"
 	touch $(STAMP)
 
 ## llamacpp: the optional llama.cpp backend (built from source: cmake, a C++ compiler, ~6 min);

@@ -21,7 +21,7 @@ from rag.answer.context import evidence_gap, select_context
 from rag.answer.prompting import ABSTENTION, build_messages
 from rag.answer.reply import hold_back_marker, parse_reply
 from rag.embedder import embedder_from
-from rag.errors import DocumentError, QuestionError, RagError
+from rag.errors import QuestionError, RagError
 from rag.generation.base import ChatMessage, Generator
 from rag.generation.factory import make_generator
 from rag.index.collection import Index, ProgressFactory
@@ -183,24 +183,25 @@ class Assistant:
     def add_documents(
         self, paths: Iterable[Path | str], progress: ProgressFactory | None = None
     ) -> LoadResult:
-        """Index more articles now; files or records that cannot be used, or that are over the
-        upload limits of the settings, are reported and skipped."""
+        """Index more articles, saved to the index folder before this returns (and, for the
+        default collection, kept across its rebuilds). An article whose doc_id is indexed
+        replaces it (listed in ``replaced``); files or records that cannot be used, or that are
+        over the upload limits of the settings, are reported in ``errors`` and skipped."""
         limits = UploadLimits.from_settings(self.settings)
         files, refused = files_within(paths, limits)
         loaded = articles_within(load_articles(files), limits)
         loaded.errors[:0] = refused
-        fresh = []
-        for article in loaded.articles:
-            if article.doc_id in self.index.articles:
-                loaded.errors.append(
-                    DocumentError(article.doc_id, "an article with this doc_id is already indexed")
-                )
-            else:
-                fresh.append(article)
-        loaded.articles = fresh
-        if fresh:
-            self.index.add_articles(fresh, self.embedder, progress)
+        if loaded.articles:
+            loaded.replaced = [a.doc_id for a in loaded.articles if a.doc_id in self.index.articles]
+            self.index.add_articles(loaded.articles, self.embedder, progress)
+        for doc_id in loaded.replaced:
+            log.info("replaced the indexed article %s by the new version", doc_id)
         return loaded
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> list[str]:
+        """Remove articles by doc_id, saved before this returns; an unknown doc_id raises
+        ``ArticleNotFoundError`` and nothing is removed."""
+        return self.index.remove_articles(doc_ids)
 
     def _checked(self, question: str) -> str:
         return check_question(question, self.settings.max_question_chars)

@@ -45,6 +45,10 @@ class IndexMismatchError(IndexError_):
     """The index was built differently from what is asked now (another embedder, dimension...)."""
 
 
+class ArticleNotFoundError(IndexError_):
+    """An article asked for by doc_id (to remove it) is not in the index."""
+
+
 class QuestionError(RagError):
     """The question cannot be answered as given (empty, too long)."""
 
@@ -54,6 +58,7 @@ class GenerationError(RagError):
 
 
 __all__ = [
+    "ArticleNotFoundError",
     "ConfigError",
     "DocumentError",
     "FileProblem",

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     models_dir: Path | None = None  # default: <cache_dir>/models
     articles_dir: Path = BUNDLED_ARTICLES
     index_dir: Path | None = None  # default: <cache_dir>/indexes/default-<embedder>
+    # The articles users add to (or remove from) the default collection: outside the
+    # repository, replayed over the bundled ones at every rebuild (rag.index.added).
+    added_dir: Path | None = None  # default: <cache_dir>/added-articles
+    # Where vectors, chunks and articles live: "faiss" (a file in the index folder) or
+    # "milvus" (a Milvus collection several servers can share; needs the `milvus` extra).
+    store: Literal["faiss", "milvus"] = "faiss"
+    # Milvus: a local file (Milvus Lite: one process, tests, CI) or a server, http://host:19530.
+    milvus_uri: str | None = None  # default: <cache_dir>/milvus.db
 
     # Embedding: a catalogue name (see `rag models list`), a hub id, or a local folder.
     embedder: str = "embeddinggemma-300m"
@@ -150,6 +158,14 @@ class Settings(BaseSettings):
     @property
     def resolved_models_dir(self) -> Path:
         return (self.models_dir or self.cache_dir / "models").expanduser()
+
+    @property
+    def resolved_added_dir(self) -> Path:
+        return (self.added_dir or self.cache_dir / "added-articles").expanduser()
+
+    @property
+    def resolved_milvus_uri(self) -> str:
+        return self.milvus_uri or str(self.cache_dir / "milvus.db")
 
     @property
     def resolved_index_dir(self) -> Path:

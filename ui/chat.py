@@ -266,6 +266,9 @@ class ChatPage:
                 titles = ", ".join(render.escape_markdown(a.title) for a in result.articles[:5])
                 more = f" and {added - 5} more" if added > 5 else ""
                 lines.insert(0, f"**Added {added} article{'s' * (added != 1)}:** {titles}{more}")
+            if result.replaced:
+                names = ", ".join(render.escape_markdown(d) for d in result.replaced[:5])
+                lines.insert(1, f"**Replaced** the earlier version of: {names}")
             for error in result.errors:
                 where = Path(error.path).name + (f", line {error.line}" if error.line else "")
                 lines.append(_refused(where, error.reason))

@@ -15,6 +15,7 @@ from typing import ClassVar
 import click
 
 from rag.cli.answers import ask_command, chat_command, serve_command
+from rag.cli.changes import add_command, remove_command
 from rag.cli.collection import index_command, search_command
 from rag.cli.models import models_group
 from rag.console import friendly_errors, load_settings
@@ -53,6 +54,8 @@ def cli(context: click.Context, verbose: bool) -> None:
       rag ask "What was the 2020 motto of the Ministry of Home Affairs?"
       rag chat                               # questions and follow-ups in the terminal
       rag index my_articles/ --out ~/indexes/mine
+      rag add today.jsonl                    # add to (or update in) the index, kept on disk
+      rag remove 003_16e7c6cf24d0288c.txt
 
     Settings come from RAG_* environment variables (RAG_EMBEDDER, RAG_CACHE_DIR, RAG_TOP_K...).
     """
@@ -60,7 +63,10 @@ def cli(context: click.Context, verbose: bool) -> None:
     context.obj = load_settings()
 
 
-for _command in (index_command, search_command, ask_command, chat_command, serve_command):
+for _command in (
+    index_command, add_command, remove_command, search_command, ask_command, chat_command,
+    serve_command,
+):  # fmt: skip
     cli.add_command(_command)
 cli.add_command(models_group)
 

@@ -27,7 +27,10 @@ def index_command(
     """Index articles (.txt, .jsonl, .jsonl.gz files or folders of them).
 
     \b
-    Without PATHS, indexes the bundled articles into the default index.
+    Without PATHS, indexes the bundled articles (and your own changes to the default collection)
+    into the default index. With RAG_STORE=milvus the rows go to a fresh Milvus collection at
+    RAG_MILVUS_URI and the index folder keeps the manifest that names it. `rag add` and
+    `rag remove` change an existing index in place.
       rag index
       rag index --if-needed
       rag index data/articles extra.jsonl --out ./my-index
@@ -36,6 +39,7 @@ def index_command(
     from rag.embedder import embedder_from
     from rag.index.checkpoint import EmbeddingCheckpoint
     from rag.index.default import build_index, rebuild_default_index
+    from rag.index.stores import new_store_for
 
     settings = current_settings()
     if if_needed:
@@ -54,8 +58,11 @@ def index_command(
     else:
         sources = list(paths) or [settings.articles_dir]
         out = out or settings.resolved_index_dir
+        store = new_store_for(settings, out, embedder.dimension)
         checkpoint = EmbeddingCheckpoint.beside(out, embedder.model_id)  # a rerun resumes
-        index, loaded = build_index(sources, embedder, settings.chunking(), progress, checkpoint)
+        index, loaded = build_index(
+            sources, embedder, settings.chunking(), progress, store, checkpoint
+        )
         index.extra = {"sources": [str(p) for p in sources]}
         index.save(out)
         checkpoint.remove()

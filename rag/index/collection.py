@@ -1,30 +1,36 @@
 """The collection in memory: articles, their chunks, the vectors and the lexical index, in step.
 
 Rows are addressed by position: row ``i`` of the vector store and of the lexical index is
-``chunks[i]``. Saving and loading go through ``rag.index.folder``.
+``chunks[i]``. Saving and loading go through ``rag.index.folder``. Every change (articles
+added, replaced, removed) is made beside the current state, saved, and only then swapped in.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.base import Embedder
-from rag.errors import IndexCorruptError, IndexMismatchError, RagError
+from rag.errors import ArticleNotFoundError, IndexCorruptError, IndexMismatchError, RagError
 from rag.index.checkpoint import EmbeddingCheckpoint
 from rag.index.embedding import ProgressFactory, embed_chunks
 from rag.index.folder import IndexParts, load_folder, save_folder
 from rag.index.lexical import LexicalIndex
 from rag.index.stores import VectorStore, new_store
+from rag.index.stores.base import LexicalSearch
 from rag.ingest.articles import Article
 from rag.ingest.chunking import Chunk, chunk_articles
 from rag.settings import ChunkingParams
 
 EMBED_BATCH = 16
+
+# Told of a change (articles added or replaced, doc_ids removed) before it is saved; returns
+# what to update in ``Index.extra`` (the default collection's fingerprint).
+Journal = Callable[[Sequence[Article], set[str]], dict[str, Any]]
 
 
 class Index:
@@ -38,7 +44,7 @@ class Index:
         articles: Sequence[Article] = (),
         chunks: Sequence[Chunk] = (),
         extra: dict[str, Any] | None = None,
-        lexical: LexicalIndex | None = None,
+        lexical: LexicalSearch | None = None,
     ) -> None:
         if len(store) != len(chunks):
             raise IndexCorruptError(f"{len(store)} vectors for {len(chunks)} chunks")
@@ -50,8 +56,15 @@ class Index:
         self.chunks: list[Chunk] = list(chunks)
         self.chunking = chunking
         self.extra: dict[str, Any] = dict(extra or {})  # e.g. what the index was built from
-        self.lexical = lexical if lexical is not None else _build_lexical(self.chunks)
-        self._lock = threading.RLock()
+        self.lexical: LexicalSearch = (
+            lexical if lexical is not None else _lexical_for(store, self.chunks)
+        )
+        # Where changes are saved before they count (set by ``load`` and ``save``), and what
+        # else must hear of them first (the default collection's own articles).
+        self.folder: Path | None = None
+        self.journal: Journal | None = None
+        self._lock = threading.RLock()  # readers see one state, never half of a change
+        self._write_lock = threading.Lock()  # one change at a time
 
     @property
     def dimension(self) -> int:
@@ -69,10 +82,13 @@ class Index:
         embedder: Embedder,
         chunking: ChunkingParams,
         progress: ProgressFactory | None = None,
+        store: VectorStore | None = None,
         checkpoint: EmbeddingCheckpoint | None = None,
     ) -> Index:
-        """``checkpoint`` keeps embedded batches on disk, so a rerun after a crash resumes."""
-        index = cls(embedder.model_id, new_store(embedder.dimension), chunking)
+        """A new index (not saved) over an empty ``store``, by default an in-memory FAISS one.
+        ``checkpoint`` keeps embedded batches on disk, so a rerun after a crash resumes."""
+        fresh = store if store is not None else new_store(embedder.dimension)
+        index = cls(embedder.model_id, fresh, chunking)
         index.add_articles(articles, embedder, progress, checkpoint)
         return index
 
@@ -83,26 +99,57 @@ class Index:
         progress: ProgressFactory | None = None,
         checkpoint: EmbeddingCheckpoint | None = None,
     ) -> list[Chunk]:
-        """Chunk, embed and add articles; all or nothing. Returns the chunks added."""
+        """Chunk, embed and add articles; one whose doc_id is indexed replaces that article.
+        All or nothing; with a ``folder``, saved there before it counts. Returns the new chunks.
+        """
         articles = list(articles)
         self._check_embedder(embedder)
         ids = [a.doc_id for a in articles]
         if len(set(ids)) != len(ids):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
             raise RagError(f"the same doc_id appears twice: {', '.join(repeated[:5])}")
-        clashes = sorted(set(ids) & self.articles.keys())
-        if clashes:
-            raise RagError(f"articles already in the index: {', '.join(clashes[:5])}")
         chunks = chunk_articles(articles, self.chunking)
         # May fail: nothing has changed yet.
         vectors = embed_chunks(chunks, embedder, EMBED_BATCH, progress, checkpoint)
-        lexical = _build_lexical([*self.chunks, *chunks])  # rebuilt whole: cheap next to embedding
-        with self._lock:
-            self.store.add(vectors)
-            self.chunks.extend(chunks)
-            self.articles.update((a.doc_id, a) for a in articles)
-            self.lexical = lexical
+        self._commit(articles, chunks, vectors, removed=set())
         return chunks
+
+    def remove_articles(self, doc_ids: Iterable[str]) -> list[str]:
+        """Remove articles with their chunks, vectors and BM25 rows; no vector is recomputed.
+        Unknown doc_ids are an error and nothing is removed. Returns the doc_ids removed."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        unknown = [d for d in doc_ids if d not in self.articles]
+        if unknown:
+            raise ArticleNotFoundError(f"no such article in the index: {', '.join(unknown[:5])}")
+        empty = np.zeros((0, self.dimension), dtype=np.float32)
+        self._commit([], [], empty, removed=set(doc_ids))
+        return doc_ids
+
+    def _commit(
+        self, articles: list[Article], chunks: list[Chunk], vectors: np.ndarray, removed: set[str]
+    ) -> None:
+        """Apply a change: the new state is made beside the current one, saved (when the index
+        has a folder), and only then swapped in, so a failure or a crash keeps the old state."""
+        with self._write_lock:
+            gone = removed | {a.doc_id for a in articles}
+            keep = [i for i, c in enumerate(self.chunks) if c.doc_id not in gone]
+            new_chunks = [*(self.chunks[i] for i in keep), *chunks]
+            new_articles = {d: a for d, a in self.articles.items() if d not in gone}
+            new_articles.update((a.doc_id, a) for a in articles)
+            store = self.store.changed(keep, vectors, chunks, articles, removed)
+            lexical = _lexical_for(store, new_chunks, self.lexical, keep, chunks)
+            extra = dict(self.extra)
+            if self.journal is not None:  # first, so that a rebuild would include the change
+                extra.update(self.journal(articles, removed))
+            if self.folder is not None:
+                parts = IndexParts(
+                    self.embedder_id, store, list(new_articles.values()), new_chunks,
+                    self.chunking, extra, lexical,
+                )  # fmt: skip
+                save_folder(parts, self.folder)
+            with self._lock:
+                self.store, self.chunks, self.articles = store, new_chunks, new_articles
+                self.lexical, self.extra = lexical, extra
 
     def _check_embedder(self, embedder: Embedder) -> None:
         if embedder.model_id != self.embedder_id:
@@ -111,6 +158,15 @@ class Index:
             )
 
     # --- searching --------------------------------------------------------------------------
+
+    def view(self) -> Index:
+        """This index as it is now, unaffected by later changes: a search that reads positions
+        from one call and chunks from another must not see a change in between."""
+        with self._lock:
+            frozen = Index.__new__(Index)
+            frozen.__dict__.update(self.__dict__)
+        frozen.journal, frozen.folder = None, None  # a view is read-only
+        return frozen
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row positions, cosine similarities) of the ``k`` nearest chunks, best first."""
@@ -130,22 +186,25 @@ class Index:
     # --- saving and loading -----------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write the index atomically (``rag.index.folder``)."""
+        """Write the index atomically (``rag.index.folder``); later changes are saved there."""
         with self._lock:
             parts = IndexParts(
                 self.embedder_id, self.store, list(self.articles.values()), self.chunks,
                 self.chunking, self.extra, self.lexical,
             )  # fmt: skip
             save_folder(parts, Path(folder))
+            self.folder = Path(folder)
 
     @classmethod
     def load(cls, folder: Path, embedder_id: str | None = None) -> Index:
         """Load and check an index; ``embedder_id`` (if given) must be the one it was built with."""
         parts = load_folder(Path(folder), embedder_id)
-        return cls(
+        index = cls(
             parts.embedder_id, parts.store, parts.chunking, parts.articles, parts.chunks,
             parts.extra, parts.lexical,
         )  # fmt: skip
+        index.folder = Path(folder)
+        return index
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -156,5 +215,21 @@ def lexical_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}"
 
 
-def _build_lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
+def _lexical_for(
+    store: VectorStore,
+    chunks: Sequence[Chunk],
+    current: LexicalSearch | None = None,
+    keep: Sequence[int] = (),
+    new: Sequence[Chunk] = (),
+) -> LexicalSearch:
+    """The store's own BM25 if it has one (Milvus); else bm25s, from the current index's rows
+    ``keep`` and the ``new`` chunks when it has their tokens, or built over all ``chunks``."""
+    own = getattr(store, "lexical_view", None)
+    if own is not None:
+        view: LexicalSearch = own()
+        return view
+    if isinstance(current, LexicalIndex):
+        changed = current.changed(keep, [lexical_text(c) for c in new])
+        if changed is not None:
+            return changed
     return LexicalIndex.build([lexical_text(c) for c in chunks])

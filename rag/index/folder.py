@@ -9,8 +9,10 @@ An index is a folder::
     lexical/         BM25 over the same chunks (rag.index.lexical), rows in the same order
 
 The manifest's checksums cover every file, those under ``lexical/`` included. It is written to
-a temporary sibling folder and renamed into place, so a crash never leaves a half-written
-index, and reading refuses any folder whose parts do not agree. This module knows the files,
+a staging sibling folder and swapped into place (``rag.index.swap``), so a crash never leaves a
+half-written index, and reading refuses any folder whose parts do not agree. With the Milvus
+store (``manifest["store"]["kind"] == "milvus"``) the rows live in the Milvus collection the
+manifest names, and the folder holds the manifest alone. This module knows the files,
 not the ``Index`` that is made of them (``rag.index.collection``).
 """
 
@@ -18,9 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -31,14 +30,15 @@ import faiss
 
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.index.lexical import LEXICAL_DIR, LexicalIndex
-from rag.index.stores.base import VectorStore
+from rag.index.stores.base import LexicalSearch, VectorStore
 from rag.index.stores.faiss_store import FaissStore
+from rag.index.swap import recover, staging_folder, swap_in
 from rag.ingest.articles import Article
 from rag.ingest.chunking import Chunk
 from rag.settings import ChunkingParams
 
 FORMAT = "newsrag-index"
-FORMAT_VERSION = 2  # 2: the lexical index joined the folder
+FORMAT_VERSION = 3  # 2: the lexical index joined the folder; 3: the store kind (FAISS, Milvus)
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
@@ -55,30 +55,38 @@ class IndexParts:
     chunks: list[Chunk]
     chunking: ChunkingParams
     extra: dict[str, Any]
-    lexical: LexicalIndex
+    lexical: LexicalSearch
 
 
 def save_folder(parts: IndexParts, folder: Path) -> None:
-    """Write the parts atomically: a temporary sibling folder, renamed into place."""
+    """Write the parts atomically: a locked staging folder, swapped into place
+    (``rag.index.swap``). A shared store (Milvus) holds its own rows: its folder is the
+    manifest alone."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; an index is ordinary data
-    try:
+    previous = _previous_store(folder)
+    with staging_folder(folder) as staging:
         _write(parts, staging)
-        _replace_folder(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        swap_in(staging, folder)
+    if previous.get("kind") == "milvus" and previous != parts.store.describe():
+        from rag.index.stores.milvus_store import MilvusStore
+
+        MilvusStore.drop(previous)  # the rows of the index this one replaced
+
+
+def _previous_store(folder: Path) -> dict[str, Any]:
+    try:
+        return dict(read_manifest(folder)["store"])
+    except (IndexNotFoundError, IndexCorruptError, IndexMismatchError, KeyError):
+        return {}
 
 
 def _write(parts: IndexParts, folder: Path) -> None:
-    parts.store.save(folder / VECTORS)
-    _write_jsonl(folder / CHUNKS, (asdict(c) for c in parts.chunks))
-    _write_jsonl(folder / ARTICLES, (asdict(a) for a in parts.articles))
-    parts.lexical.save(folder / LEXICAL_DIR)
-    lexical_files = sorted(p for p in (folder / LEXICAL_DIR).iterdir() if p.is_file())
-    names = [VECTORS, CHUNKS, ARTICLES, *(f"{LEXICAL_DIR}/{p.name}" for p in lexical_files)]
+    names: list[str] = []
+    store = parts.store.describe()
+    if store["kind"] == "faiss":
+        _write_local_rows(parts, folder)
+        lexical_files = sorted(p for p in (folder / LEXICAL_DIR).iterdir() if p.is_file())
+        names = [VECTORS, CHUNKS, ARTICLES, *(f"{LEXICAL_DIR}/{p.name}" for p in lexical_files)]
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -86,6 +94,7 @@ def _write(parts: IndexParts, folder: Path) -> None:
         "embedder": {"model_id": parts.embedder_id, "dimension": parts.store.dimension},
         "normalized": True,
         "metric": "inner_product",
+        "store": store,
         "faiss_version": faiss.__version__,
         "chunk_count": len(parts.chunks),
         "article_count": len(parts.articles),
@@ -94,6 +103,15 @@ def _write(parts: IndexParts, folder: Path) -> None:
         "files": {name: _file_digest(folder / name) for name in names},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+def _write_local_rows(parts: IndexParts, folder: Path) -> None:
+    if not isinstance(parts.store, FaissStore) or not isinstance(parts.lexical, LexicalIndex):
+        raise TypeError("a FAISS index folder needs a FaissStore and a LexicalIndex")
+    parts.store.save(folder / VECTORS)
+    _write_jsonl(folder / CHUNKS, (asdict(c) for c in parts.chunks))
+    _write_jsonl(folder / ARTICLES, (asdict(a) for a in parts.articles))
+    parts.lexical.save(folder / LEXICAL_DIR)
 
 
 def load_folder(folder: Path, embedder_id: str | None = None) -> IndexParts:
@@ -107,6 +125,24 @@ def load_folder(folder: Path, embedder_id: str | None = None) -> IndexParts:
             f"index {folder} was built with embedder {recorded!r}, "
             f"but {embedder_id!r} is configured; rebuild it with `rag index`"
         )
+    dimension = int(manifest["embedder"]["dimension"])
+    chunking = ChunkingParams(**manifest["chunking"])
+    extra = manifest.get("extra") or {}
+    store = manifest["store"]
+    if store["kind"] == "milvus":
+        from rag.index.stores.milvus_store import MilvusStore  # pymilvus only when used
+
+        shared = MilvusStore.open(store, dimension)
+        return IndexParts(
+            recorded, shared, shared.articles, shared.chunks, chunking, extra, shared.lexical_view()
+        )
+    return _load_local_rows(folder, manifest, recorded, chunking, extra)
+
+
+def _load_local_rows(
+    folder: Path, manifest: dict[str, Any], recorded: str, chunking: ChunkingParams,
+    extra: dict[str, Any],
+) -> IndexParts:  # fmt: skip
     if not (folder / LEXICAL_DIR).is_dir():
         raise IndexCorruptError(
             f"index {folder} has no lexical index ({LEXICAL_DIR}/); rebuild it with `rag index`"
@@ -126,13 +162,11 @@ def load_folder(folder: Path, embedder_id: str | None = None) -> IndexParts:
             f"index {folder}: {len(store)} vectors, {len(chunks)} chunks, "
             f"{len(lexical)} lexical rows, manifest says {manifest['chunk_count']}"
         )
-    chunking = ChunkingParams(**manifest["chunking"])
-    return IndexParts(
-        recorded, store, articles, chunks, chunking, manifest.get("extra") or {}, lexical
-    )
+    return IndexParts(recorded, store, articles, chunks, chunking, extra, lexical)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
+    recover(Path(folder))  # a swap that died halfway leaves the previous folder beside it
     path = Path(folder) / MANIFEST
     if not Path(folder).is_dir():
         raise IndexNotFoundError(f"no index at {folder}")
@@ -150,6 +184,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             )
         manifest["embedder"]["model_id"], int(manifest["embedder"]["dimension"])
         manifest["files"].items()
+        if manifest["store"]["kind"] not in ("faiss", "milvus"):
+            raise ValueError(f"unknown store kind {manifest['store']['kind']!r}")
         ChunkingParams(**manifest["chunking"])
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise IndexCorruptError(f"{path} is unreadable: {error!r}") from error
@@ -179,15 +215,3 @@ def _file_digest(path: Path) -> dict[str, Any]:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
-
-
-def _replace_folder(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``; an existing target is moved aside first, then removed."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rmdir(old)
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -49,6 +49,7 @@ class LoadResult:
 
     articles: list[Article] = field(default_factory=list)
     errors: list[DocumentError] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # doc_ids indexed before, now replaced
 
 
 # --- public entry points ----------------------------------------------------------------------

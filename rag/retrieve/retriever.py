@@ -6,6 +6,7 @@ import numpy as np
 
 from embeddings.base import Embedder
 from rag.index.collection import Index
+from rag.ingest.articles import Article
 from rag.retrieve.fusion import reciprocal_rank_fusion
 from rag.retrieve.rerank import SentenceReranker
 from rag.retrieve.timeaware import article_years, question_years, year_relevance
@@ -50,7 +51,8 @@ class Retriever:
         self.fusion = params.fusion
         self.reranker = reranker
         self.rerank_depth = params.rerank_depth
-        self._article_years: dict[str, dict[int, float]] = {}  # articles never change once added
+        # An article's event years, with the article they were read from (it may be replaced).
+        self._article_years: dict[str, tuple[Article | None, dict[int, float]]] = {}
 
     @classmethod
     def from_settings(
@@ -73,47 +75,51 @@ class Retriever:
     def retrieve_with_vector(self, question: str, query: np.ndarray, k: int) -> list[Passage]:
         """``retrieve`` with the question's embedding already at hand (benchmarks reuse it)."""
         pool = max(k, self.candidate_pool)
-        positions, cosines = self.index.dense_search(query, pool)
+        index = self.index.view()  # one state of the index for the whole search
+        positions, cosines = index.dense_search(query, pool)
         dense = dict(zip(positions.tolist(), cosines.tolist(), strict=True))
         lexical_weight = self._lexical_weight(question)
         found: list[int] = []
         if lexical_weight > 0:
-            found = self.index.lexical_search(question, pool)[0].tolist()
+            found = index.lexical_search(question, pool)[0].tolist()
             extra = [p for p in found if p not in dense]
-            dense.update(zip(extra, self.index.similarities(query, extra).tolist(), strict=True))
-        scores = self._with_year_bonus(question, dense)
+            dense.update(zip(extra, index.similarities(query, extra).tolist(), strict=True))
+        scores = self._with_year_bonus(index, question, dense)
         by_dense = sorted(positions.tolist(), key=lambda p: scores[p], reverse=True)
         fused = reciprocal_rank_fusion(
             [by_dense, found], [self.fusion.dense_weight, lexical_weight], self.fusion.k
         )
         if self.reranker is None:
-            return [self._passage(position, scores[position]) for position, _ in fused[:k]]
+            return [_passage(index, position, scores[position]) for position, _ in fused[:k]]
         head = fused[: max(k, self.rerank_depth)]  # a passage below k may move up into it
-        passages = [self._passage(position, scores[position]) for position, _ in head]
+        passages = [_passage(index, position, scores[position]) for position, _ in head]
         return self.reranker.rerank(query, passages, self.rerank_depth)[:k]
 
     def _lexical_weight(self, question: str) -> float:
         english = guess_language(question) == "en"
         return self.fusion.lexical_weight_en if english else self.fusion.lexical_weight
 
-    def _with_year_bonus(self, question: str, cosines: dict[int, float]) -> dict[int, float]:
+    def _with_year_bonus(
+        self, index: Index, question: str, cosines: dict[int, float]
+    ) -> dict[int, float]:
         asked = question_years(question)
         if not asked or not self.year_bonus:
             return cosines
         return {
-            position: cosine + self.year_bonus * self._year_relevance(asked, position)
+            position: cosine + self.year_bonus * self._year_relevance(index, asked, position)
             for position, cosine in cosines.items()
         }
 
-    def _year_relevance(self, asked: set[int], position: int) -> float:
-        chunk = self.index.chunks[position]
-        about = self._article_years.get(chunk.doc_id)
-        if about is None:
-            article = self.index.articles.get(chunk.doc_id)
+    def _year_relevance(self, index: Index, asked: set[int], position: int) -> float:
+        chunk = index.chunks[position]
+        article = index.articles.get(chunk.doc_id)
+        cached = self._article_years.get(chunk.doc_id)
+        if cached is None or cached[0] is not article:  # new, or replaced since
             about = article_years(article.title, article.text, article.date) if article else {}
-            self._article_years[chunk.doc_id] = about
-        return year_relevance(asked, chunk.text, about)
+            cached = self._article_years[chunk.doc_id] = (article, about)
+        return year_relevance(asked, chunk.text, cached[1])
 
-    def _passage(self, position: int, score: float) -> Passage:
-        c = self.index.chunks[position]
-        return Passage(c.doc_id, c.title, c.date, c.text, score, c.start, c.end)
+
+def _passage(index: Index, position: int, score: float) -> Passage:
+    c = index.chunks[position]
+    return Passage(c.doc_id, c.title, c.date, c.text, score, c.start, c.end)

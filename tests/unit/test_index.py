@@ -174,7 +174,8 @@ def test_load_without_embedder_id_and_extra_round_trips(index: Index, tmp_path: 
 def test_manifest_content(index: Index, saved: Path) -> None:
     manifest = read_manifest(saved)
     assert manifest["format"] == "newsrag-index"
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
+    assert manifest["store"] == {"kind": "faiss"}
     assert manifest["embedder"] == {"model_id": "fake-hashing-256", "dimension": 256}
     assert manifest["chunk_count"] == len(index)
     assert manifest["article_count"] == 5
@@ -320,15 +321,17 @@ def test_add_articles_appends(articles: list[Article], fake_embedder: HashingEmb
     assert index.chunks[before:] == added
 
 
-def test_add_articles_with_a_known_doc_id_raises_and_changes_nothing(
+def test_add_articles_with_a_known_doc_id_replaces_that_article(
     index: Index, articles: list[Article], fake_embedder: HashingEmbedder
 ) -> None:
-    before = snapshot(index)
-    new = Article("new.txt", "Mới", "Một bài báo mới về năm 2024.")
-    with pytest.raises(RagError, match=articles[0].doc_id):
-        index.add_articles([new, articles[0]], fake_embedder)
-    assert snapshot(index) == before
-    assert "new.txt" not in index.articles
+    old = articles[0]
+    others = [c for c in index.chunks if c.doc_id != old.doc_id]
+    update = Article(old.doc_id, "Bản cập nhật", "Bài báo đã được sửa về rừng ngập mặn Cà Mau.")
+    added = index.add_articles([update], fake_embedder)
+    assert index.articles[old.doc_id] == update
+    assert [c for c in index.chunks if c.doc_id == old.doc_id] == added
+    assert index.chunks == [*others, *added]  # the other rows kept, in order, not re-embedded
+    assert len(index.store) == len(index.lexical) == len(index.chunks)
 
 
 def test_add_articles_with_a_doc_id_twice_in_the_batch_raises(

@@ -12,6 +12,7 @@ import pytest
 
 from embeddings.fake import HashingEmbedder
 from rag.errors import IndexCorruptError
+from rag.index import lexical as lexical_module
 from rag.index.collection import Index
 from rag.index.folder import MANIFEST
 from rag.index.lexical import LEXICAL_DIR, LexicalIndex
@@ -157,3 +158,55 @@ def test_adding_articles_updates_the_lexical_index(fake_embedder: HashingEmbedde
     index.add_articles([Article("a2", "Bài", TEXTS[2])], fake_embedder)
     positions, _ = index.lexical_search("Lạng Sơn", 3)
     assert len(index.lexical) == len(index) and index.chunks[positions[0]].doc_id == "a2"
+
+
+# --- changes without re-tokenizing the rows kept -----------------------------------------------
+
+CHANGE_TEXTS = [
+    "Bộ Nội vụ tổ chức hội nghị tổng kết năm 2020",
+    "Biên chế công chức năm 2021 giảm 10,01%",
+    "Rừng ngập mặn Cà Mau được trồng thêm",
+    "Hội thảo chuyển đổi số tại Đà Lạt",
+]
+CHANGE_QUERIES = ["hội nghị năm 2020", "biên chế 10,01%", "rừng ngập mặn", "Đà Lạt chuyển đổi số"]
+
+
+def _results(index: LexicalIndex) -> list[tuple[list[int], list[float]]]:
+    return [
+        (found[0].tolist(), np.round(found[1], 5).tolist())
+        for found in (index.search(q, 4) for q in CHANGE_QUERIES)
+    ]
+
+
+def test_a_change_ranks_exactly_as_a_full_rebuild(tmp_path: Path) -> None:
+    keep, new = [0, 2], ["Đà Lạt có rừng thông", "Hội nghị biên chế năm 2022"]
+    first = LexicalIndex.build(CHANGE_TEXTS)
+    first.save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex")  # the token ids travel with the index
+    changed = loaded.changed(keep, new)
+    assert changed is not None
+    rebuilt = LexicalIndex.build([*(CHANGE_TEXTS[i] for i in keep), *new])
+    assert len(changed) == len(rebuilt) == 4
+    assert _results(changed) == _results(rebuilt)
+    assert changed.search("10,01%", 4)[0].tolist() == []  # only the removed row said it
+
+
+def test_a_change_tokenizes_only_the_new_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = LexicalIndex.build(CHANGE_TEXTS)
+    seen: list[str] = []
+    real = lexical_module.tokenize
+
+    def counting(text: str) -> list[str]:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(lexical_module, "tokenize", counting)
+    index.changed([0, 1, 2, 3], ["Một đoạn mới"])
+    assert seen == ["Một đoạn mới"]
+
+
+def test_an_index_saved_without_token_ids_asks_for_a_rebuild(tmp_path: Path) -> None:
+    LexicalIndex.build(CHANGE_TEXTS).save(tmp_path / "lex")
+    for name in ("row_tokens.npy", "row_lengths.npy", "row_vocab.json"):
+        (tmp_path / "lex" / name).unlink()
+    assert LexicalIndex.load(tmp_path / "lex").changed([0], ["x"]) is None

@@ -218,12 +218,29 @@ def test_a_bad_file_is_refused_and_the_index_is_unchanged(
     assert (len(assistant.index.articles), len(assistant.index)) == before
 
 
-def test_adding_the_same_article_twice_is_refused(page: ChatPage, tmp_path: Path) -> None:
+def test_adding_an_article_again_replaces_it_and_says_so(
+    page: ChatPage, assistant: Assistant, tmp_path: Path
+) -> None:
     path = tmp_path / "ca_voi.txt"
     path.write_text(NEW_ARTICLE, encoding="utf-8")
     page.add_files([str(path)], Progress())
+    count = (len(assistant.index.articles), len(assistant.index))
+    path.write_text(NEW_ARTICLE.replace("120 đại biểu", "150 đại biểu"), encoding="utf-8")
     message = page.add_files([str(path)], Progress())
-    assert "already indexed" in message and "unchanged" in message
+    replaced = render.escape_markdown("ca_voi.txt")
+    assert f"**Replaced** the earlier version of: {replaced}" in message
+    assert (len(assistant.index.articles), len(assistant.index)) == count
+    assert "150 đại biểu" in assistant.index.articles["ca_voi.txt"].text
+
+
+def test_an_uploaded_article_is_still_there_after_a_restart(
+    page: ChatPage, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "ca_voi.txt"
+    path.write_text(NEW_ARTICLE, encoding="utf-8")
+    assert page.add_files([str(path)], Progress()).startswith("**Added 1 article:**")
+    restarted = Assistant.load(settings=settings, generator=FakeGenerator())  # a new server
+    assert restarted.search("hội thảo bảo tồn cá voi xanh Đà Nẵng", k=1)[0].doc_id == "ca_voi.txt"
 
 
 def test_refusals_and_failures_never_show_server_paths(

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
 
 from rag.errors import IndexCorruptError, IndexMismatchError
+
+if TYPE_CHECKING:
+    from rag.ingest.articles import Article
+    from rag.ingest.chunking import Chunk
 
 
 class FaissStore:
@@ -59,6 +64,34 @@ class FaissStore:
             return np.zeros(0, dtype=np.float32)
         rows = np.stack([self._index.reconstruct(int(p)) for p in positions])
         return (rows @ query).astype(np.float32)
+
+    def rows(self) -> np.ndarray:
+        """Every vector, in row order (a copy: to move an index to another store)."""
+        if not len(self):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_n(0, len(self)), dtype=np.float32)
+
+    def changed(
+        self,
+        keep: Sequence[int],
+        vectors: np.ndarray,
+        chunks: Sequence[Chunk] = (),
+        articles: Sequence[Article] = (),
+        removed: set[str] | None = None,
+    ) -> FaissStore:
+        """A new store of the kept rows then the new ones; this one is left as it was.
+
+        Rebuilding the flat index from the kept rows costs one copy of the vectors (measured in
+        benchmarks/bench_scale.py); no vector is recomputed."""
+        kept = np.asarray(keep, dtype=np.int64)
+        store = FaissStore(self.dimension)
+        if len(kept):
+            store.add(self.rows()[kept])
+        store.add(vectors)
+        return store
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "faiss"}
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
