@@ -77,8 +77,9 @@ class NaivePipeline:
     def stream(self, question: str) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        hits = self.index.search(self.embedder.embed_query(question), NAIVE_TOP_K)
-        passages = "\n\n".join(f"[{n}] {chunk.text}" for n, (chunk, _) in enumerate(hits, 1))
+        rows, _ = self.index.dense_search(self.embedder.embed_query(question), NAIVE_TOP_K)
+        hits = [self.index.chunks[row] for row in rows]
+        passages = "\n\n".join(f"[{n}] {chunk.text}" for n, chunk in enumerate(hits, 1))
         messages = [
             {"role": "system", "content": NAIVE_SYSTEM},
             {"role": "user", "content": f"Passages:\n{passages}\n\nQuestion: {question}"},
