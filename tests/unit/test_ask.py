@@ -370,11 +370,21 @@ def test_stream_yields_the_raw_pieces_then_one_answer(settings: Settings) -> Non
 
 
 def test_stream_shows_raw_text_but_the_answer_holds_the_checked_text(settings: Settings) -> None:
-    reply = "Phương châm là “Kỷ cương” [3] [7]."
+    reply = "Phương châm là “Kỷ cương, trách nhiệm, hành động” [7] [1]."
     assistant, _, _ = make(settings, reply)
     pieces, answer = split(assistant.stream(VI_QUESTION))
     assert "".join(pieces) == reply
-    assert answer.text == "Phương châm là “Kỷ cương” [1]."
+    assert answer.text == "Phương châm là “Kỷ cương, trách nhiệm, hành động” [1]."
+
+
+def test_a_fact_cited_to_a_passage_without_it_is_cited_to_the_one_holding_it(
+    settings: Settings,
+) -> None:
+    assistant, _, _ = make(settings, "Hội nghị kết nối 63 điểm cầu [1][2][3].")
+    answer = assistant.ask("Hội nghị tổng kết năm 2023 kết nối bao nhiêu điểm cầu?")
+    assert not answer.abstained
+    assert [c.doc_id for c in answer.citations] == ["a2"]
+    assert answer.text == "Hội nghị kết nối 63 điểm cầu. [1]"
 
 
 @pytest.mark.parametrize(
