@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # Below this cosine similarity nothing retrieved is about the question (calibrated on
     # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
     min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)
+    # A reply that found nothing, echoed the question or grounds no fact is given one narrower
+    # try (rag.answer.retry: copy the exact words that answer) when the best passage is at
+    # least this similar to the question; below it, the abstention stands.
+    retry: bool = True
+    retry_min_relevance: float = Field(default=0.3, ge=-1.0, le=1.0)
 
     # Generation.
     generator: str = "qwen2.5-coder-1.5b-instruct"
