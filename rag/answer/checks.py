@@ -22,7 +22,7 @@ from rag.answer.facts import Evidence, Fact, asked_kinds, judged, key_facts
 from rag.answer.grounding import says_nothing, support, supporting_passages
 from rag.answer.markup import without_citations
 from rag.answer.reply import ParsedReply
-from rag.answer.sources import source_year_conflict
+from rag.answer.sources import place_conflict, role_conflict, source_year_conflict
 from rag.types import Passage
 
 # Below this share of its new words found in a passage, an answer with no figure, name or
@@ -155,6 +155,17 @@ def from_another_year(draft: Draft) -> str | None:
     return f"the answer comes from a sentence about {year}" if year is not None else None
 
 
+def wrong_role(draft: Draft) -> str | None:
+    """A name the passages give the asked role only as deputy ("Phó Chủ tịch" for "Chủ tịch"),
+    or the other way round."""
+    return role_conflict(draft.question, draft.facts, draft.context)
+
+
+def wrong_place(draft: Draft) -> str | None:
+    """A fact the passages say of another place (or of the nation) than the question names."""
+    return place_conflict(draft.question, draft.facts, draft.context)
+
+
 CHECKS: tuple[Check, ...] = (
     said_not_found,
     restates_question,
@@ -164,12 +175,16 @@ CHECKS: tuple[Check, ...] = (
     invented_figures,
     invented_names,
     from_another_year,
+    wrong_role,
+    wrong_place,
 )
 # Failures that a narrower second attempt may repair: the model found nothing, echoed the
-# question, or wrote something none of whose facts can be found (a paraphrased title).
+# question, wrote something none of whose facts can be found (a paraphrased title), or took
+# someone else's fact (another role or place) from a passage that may also hold the right one.
 RETRY_ON: frozenset[Check] = frozenset(
-    {said_not_found, restates_question, cites_nothing, no_grounded_fact, asked_fact_not_grounded}
-)
+    {said_not_found, restates_question, cites_nothing, no_grounded_fact, asked_fact_not_grounded,
+     wrong_role, wrong_place}
+)  # fmt: skip
 
 
 def first_failure(draft: Draft, checks: Sequence[Check] = CHECKS) -> str | None:

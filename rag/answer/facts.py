@@ -124,10 +124,7 @@ class Evidence:
             parts = re.findall(r"\d+", fact.text)
             return all(str(int(p)) in {n.lstrip("0") for n in self.numbers[i]} for p in parts)
         if fact.kind == "name":
-            # Capitalised words before the name may have joined it (a sentence's first word,
-            # an English title): try it without them, down to two words.
-            words = fact.text.split()
-            return any(self._phrase_in(i, " ".join(words[k:])) for k in range(len(words) - 1))
+            return any(self._phrase_in(i, variant) for variant in name_variants(fact.text))
         return self._phrase_in(i, fact.text)
 
     def _figure_in(self, i: int, number: str) -> bool:
@@ -144,6 +141,13 @@ class Evidence:
         return f" {wanted} " in f" {_spaced(self.folded[i])} " or (
             f" {_spaced(bare(phrase))} " in f" {_spaced(self.bare[i])} "
         )
+
+
+def name_variants(name: str) -> list[str]:
+    """The name, then without its leading words, down to two: capitalised words before a name
+    may have joined it (a sentence's first word, "Bà", an English title)."""
+    words = name.split()
+    return [" ".join(words[k:]) for k in range(max(1, len(words) - 1))]
 
 
 def _spaced(text: str) -> str:

@@ -18,6 +18,8 @@ from rag.answer.checks import (
     invented_names,
     no_grounded_fact,
     restates_question,
+    wrong_place,
+    wrong_role,
 )
 from rag.answer.reply import parse_reply
 from rag.types import Passage
@@ -146,3 +148,69 @@ def test_every_check_is_named_and_retry_is_a_subset() -> None:
     assert len({c.__name__ for c in CHECKS}) == len(CHECKS)
     assert set(CHECKS) >= RETRY_ON
     assert invented_figures not in RETRY_ON and invented_names not in RETRY_ON
+
+
+# --- whose fact: roles and places ----------------------------------------------------------------
+
+REVIEW = passage(
+    "Chiều 20-12, Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị trực tuyến toàn quốc. "
+    "Chủ trì tại điểm cầu tỉnh Bến Tre có đồng chí Lê Văn Hải, Phó Bí thư Tỉnh ủy, Chủ tịch "
+    "UBND tỉnh. Phó Chủ tịch UBND tỉnh Đồng Nai Võ Thị Lan dự tại điểm cầu tỉnh Đồng Nai."
+)
+COUNTS = passage(
+    "Cả nước có 2.140 đơn vị hành chính cấp xã được sắp xếp. Riêng tỉnh Nam Định có 135 đơn vị."
+)
+WHOSE = [REVIEW, COUNTS]
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [
+        ("Bà Võ Thị Lan [1].", "Ai là Chủ tịch UBND tỉnh Đồng Nai?"),  # the vice-chair
+        ("Ông Lê Văn Hải [1].", "Ai là Bí thư Tỉnh ủy Bến Tre?"),  # the deputy secretary
+        ("Võ Thị Lan [1].", "Who is the chair of Đồng Nai province's People's Committee?"),
+    ],
+)
+def test_a_name_given_for_a_role_it_holds_only_as_deputy_is_caught(
+    reply: str, question: str
+) -> None:
+    found = draft(reply, question, context=WHOSE)
+    assert wrong_role(found) is not None
+    assert failing_check(found)[0] in RETRY_ON  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [
+        ("Ông Lê Văn Hải [1].", "Ai là Chủ tịch UBND tỉnh Bến Tre?"),  # chair as well as deputy
+        ("Bà Võ Thị Lan [1].", "Ai là Phó Chủ tịch UBND tỉnh Đồng Nai?"),
+        ("Lê Văn Hải chaired it [1].", "Who chaired the Bến Tre connection point?"),
+        ("Trần Lưu Quang [1].", "Ai chủ trì hội nghị toàn quốc?"),  # no role asked
+    ],
+)
+def test_the_right_rank_and_place_pass(reply: str, question: str) -> None:
+    assert first_failure(draft(reply, question, context=WHOSE)) is None
+
+
+def test_the_national_chair_named_for_a_provincial_connection_point_is_caught() -> None:
+    found = draft("Trần Lưu Quang chaired it [1].", "Who chaired the Bến Tre connection point?",
+                  "en", WHOSE)  # fmt: skip
+    assert wrong_place(found) is not None and wrong_role(found) is None
+
+
+def test_a_provincial_count_given_for_the_national_one_is_caught() -> None:
+    question = "Cả nước có bao nhiêu đơn vị hành chính cấp xã được sắp xếp?"
+    assert wrong_place(draft("Có 135 đơn vị [2].", question, context=WHOSE)) is not None
+    assert wrong_place(draft("Có 2.140 đơn vị [2].", question, context=WHOSE)) is None
+
+
+def test_a_national_count_given_for_a_province_is_caught() -> None:
+    question = "Tỉnh Nam Định có bao nhiêu đơn vị được sắp xếp?"
+    assert wrong_place(draft("Có 2.140 đơn vị [2].", question, context=WHOSE)) is not None
+    assert wrong_place(draft("Có 135 đơn vị [2].", question, context=WHOSE)) is None
+
+
+def test_a_fact_from_a_sentence_naming_no_place_is_not_judged() -> None:
+    lone = passage("Tổng lượt cán bộ được đào tạo trong năm là 4.800 lượt.")
+    question = "Tỉnh Lạng Sơn có bao nhiêu lượt cán bộ được đào tạo?"
+    assert wrong_place(draft("4.800 lượt [1].", question, context=[lone])) is None
