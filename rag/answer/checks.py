@@ -133,6 +133,27 @@ def asked_fact_not_grounded(draft: Draft) -> str | None:
     return f"the asked {'/'.join(sorted(kinds))} is in no passage: {missing}" if missing else None
 
 
+# What answers a question that asks for a kind of fact (a date may be written "30 December").
+_ANSWERING: dict[str, set[str]] = {
+    "figure": {"figure", "year"},
+    "year": {"year", "date", "figure"},
+    "date": {"year", "date", "figure"},
+    "name": {"name"},
+}
+
+
+def lacks_asked_fact(draft: Draft) -> str | None:
+    """The question asks for a figure, a date or a name, and the answer gives none that a
+    passage holds (a person offered for "vào ngày nào", a word for "bao nhiêu")."""
+    kinds = asked_kinds(draft.question)
+    if not kinds:
+        return None
+    answering = set().union(*(_ANSWERING[k] for k in kinds))
+    if any(f.kind in answering and draft.where(f) for f in draft.facts):
+        return None
+    return f"the reply gives no {'/'.join(sorted(kinds))} found in a passage"
+
+
 def invented_figures(draft: Draft) -> str | None:
     """A figure (not a year or date, which a model adds around an answer) found nowhere."""
     invented = [f.text for f in draft.facts if f.kind == "figure" and not draft.where(f)]
@@ -172,6 +193,7 @@ CHECKS: tuple[Check, ...] = (
     cites_nothing,
     no_grounded_fact,
     asked_fact_not_grounded,
+    lacks_asked_fact,
     invented_figures,
     invented_names,
     from_another_year,
@@ -183,7 +205,7 @@ CHECKS: tuple[Check, ...] = (
 # someone else's fact (another role or place) from a passage that may also hold the right one.
 RETRY_ON: frozenset[Check] = frozenset(
     {said_not_found, restates_question, cites_nothing, no_grounded_fact, asked_fact_not_grounded,
-     wrong_role, wrong_place}
+     lacks_asked_fact, wrong_role, wrong_place}
 )  # fmt: skip
 
 

@@ -180,8 +180,8 @@ _ASKS = {
         re.IGNORECASE,
     ),
     "year": re.compile(
-        r"\b(?:năm nào|năm bao nhiêu|khi nào|bao giờ|thời điểm nào|when|what year|which year"
-        r"|what date|in what (?:year|decade|century))\b",
+        r"\b(?:năm nào|năm bao nhiêu|khi nào|bao giờ|thời điểm nào|ngày nào|ngày bao nhiêu"
+        r"|when|what year|which year|what date|what day|in what (?:year|decade|century))\b",
         re.IGNORECASE,
     ),
     "name": re.compile(r"(?:^|\W)(?:ai|người nào|who|whom|whose)(?:\W|$)", re.IGNORECASE),

@@ -16,6 +16,7 @@ from rag.answer.checks import (
     from_another_year,
     invented_figures,
     invented_names,
+    lacks_asked_fact,
     no_grounded_fact,
     restates_question,
     wrong_place,
@@ -214,3 +215,32 @@ def test_a_fact_from_a_sentence_naming_no_place_is_not_judged() -> None:
     lone = passage("Tổng lượt cán bộ được đào tạo trong năm là 4.800 lượt.")
     question = "Tỉnh Lạng Sơn có bao nhiêu lượt cán bộ được đào tạo?"
     assert wrong_place(draft("4.800 lượt [1].", question, context=[lone])) is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [
+        (
+            "Ông Lê Văn Hải dự hội nghị [1].",
+            "Hội nghị diễn ra vào ngày nào?",
+        ),  # a person for a date
+        ("Bộ Nội vụ có nhiều nhiệm vụ trọng tâm [1].", "Bộ Nội vụ có bao nhiêu nhiệm vụ?"),
+        ("Hội nghị trực tuyến toàn quốc [1].", "Ai chủ trì hội nghị?"),
+    ],
+)
+def test_an_answer_without_the_kind_of_fact_asked_for_is_caught(reply: str, question: str) -> None:
+    found = draft(reply, question, context=[*CONTEXT, REVIEW])
+    assert lacks_asked_fact(found) is not None
+    assert failing_check(found)[0] in RETRY_ON  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [
+        ("Quốc hội thông qua luật ngày 25/11/2019 [5].", "Luật được thông qua vào ngày nào?"),
+        ("It was passed on 25 November 2019 [5].", "When was the law passed?"),
+        ("Bộ Nội vụ có 7 nhiệm vụ trọng tâm [1].", "Bộ Nội vụ có bao nhiêu nhiệm vụ?"),
+    ],
+)
+def test_an_answer_with_the_kind_of_fact_asked_for_passes(reply: str, question: str) -> None:
+    assert lacks_asked_fact(draft(reply, question)) is None
