@@ -102,19 +102,20 @@ def roles_beside(name: str, sentence: str) -> set[Role]:
 
 
 def role_conflict(question: str, facts: list[Fact], passages: list[Passage]) -> str | None:
-    """A name given for a role the passages give it only as the deputy (or the other way).
+    """A name given for a role the passages give it only as deputy ("Phó Chủ tịch" for "Chủ
+    tịch", or the reverse), or only another role (a Deputy Prime Minister for the Minister).
 
-    Judged only when a sentence names the asked role next to the name, with the other rank.
+    Judged only when the sentences holding the name write roles next to it.
     """
     asked = question_role(question)
     if asked is None:
         return None
     for fact in (f for f in facts if f.kind == "name"):
         roles = set().union(*(roles_beside(fact.text, s) for s in source_sentences(fact, passages)))
-        same = {r for r in roles if r[1] == asked[1]}
-        if same and asked not in same:
-            rank = "not the deputy" if asked[0] else "the deputy"
-            return f"{fact.text} is {rank} ({asked[1]}) in the passages"
+        if roles and asked not in roles:
+            given = ", ".join(sorted(f"{'phó ' if deputy else ''}{role}" for deputy, role in roles))
+            wanted = f"{'phó ' if asked[0] else ''}{asked[1]}"
+            return f"{fact.text} is {given} in the passages, not {wanted}"
     return None
 
 

@@ -244,3 +244,17 @@ def test_an_answer_without_the_kind_of_fact_asked_for_is_caught(reply: str, ques
 )
 def test_an_answer_with_the_kind_of_fact_asked_for_passes(reply: str, question: str) -> None:
     assert lacks_asked_fact(draft(reply, question)) is None
+
+
+def test_a_name_the_passages_give_another_role_is_caught() -> None:
+    # The Deputy Prime Minister offered as the chair of a province's committee, or as minister.
+    found = draft("Trần Lưu Quang [1].", "Ai là Chủ tịch UBND tỉnh Bến Tre?", context=WHOSE)
+    assert wrong_role(found) == ("Trần Lưu Quang is phó thủ tướng in the passages, not chủ tịch")
+    english = draft("Trần Lưu Quang [1].", "Who was the minister at the review?", "en", WHOSE)
+    assert wrong_role(english) is not None
+
+
+def test_a_name_written_without_a_role_is_not_judged() -> None:
+    bare_name = passage("Hội nghị có sự tham dự của ông Đỗ Văn Minh.")
+    found = draft("Đỗ Văn Minh [1].", "Ai là Bộ trưởng?", context=[bare_name])
+    assert wrong_role(found) is None
