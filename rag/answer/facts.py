@@ -24,8 +24,10 @@ Kind = Literal["figure", "year", "date", "name", "quote"]
 # A figure: digit groups joined by "." or "," (optionally followed by one space, the way a model
 # may space "3.250" as "3, 250"), or a bare run of digits.
 _FIGURE = re.compile(r"(?<![\w])\d{1,3}(?:[.,] ?\d{3})+(?![\d])|\d+(?:[.,]\d+)*")
+# A day and a month that can be one ("16/16 nhiệm vụ" is a share, not a date).
+_DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])(?!\d)"
 _DATE = re.compile(
-    r"\b(?:ngày )?\d{1,2}(?:/| tháng )\d{1,2}(?:(?:/| năm )\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b"
+    rf"\b(?:ngày )?{_DAY}(?:/| tháng ){_MONTH}(?:(?:/| năm )\d{{2,4}})?\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
     r"|\bngày \d{1,2}\b|\btháng \d{1,2}(?:/| năm )\d{4}",
     re.IGNORECASE,
 )

@@ -117,3 +117,8 @@ def test_english_words_in_names_or_quotes_are_not_judged() -> None:
 )
 def test_what_a_question_asks_for(question: str, expected: set[str]) -> None:
     assert asked_kinds(question) == expected
+
+
+def test_a_share_written_with_a_slash_is_a_figure_not_a_date() -> None:
+    assert kinds("Hoàn thành 16/16 nhiệm vụ [1].") == [("figure", "16"), ("figure", "16")]
+    assert kinds("Ngày 13/1 [1].") == [("date", "Ngày 13/1")]
