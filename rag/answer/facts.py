@@ -27,8 +27,8 @@ _FIGURE = re.compile(r"(?<![\w])\d{1,3}(?:[.,] ?\d{3})+(?![\d])|\d+(?:[.,]\d+)*"
 # A day and a month that can be one ("16/16 nhiệm vụ" is a share, not a date).
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])(?!\d)"
 _DATE = re.compile(
-    rf"\b(?:ngày )?{_DAY}(?:/| tháng ){_MONTH}(?:(?:/| năm )\d{{2,4}})?\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
-    r"|\bngày \d{1,2}\b|\btháng \d{1,2}(?:/| năm )\d{4}",
+    rf"\b(?:ngày )?{_DAY}(?:/| tháng ){_MONTH}(?:(?:/| năm )\d{{2,4}})?\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\bngày \d{1,2}\b|\btháng \d{1,2}(?:/| năm )\d{4}",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
