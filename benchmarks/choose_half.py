@@ -86,6 +86,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--languages", default="vi,en")
     parser.add_argument("--replies", type=Path, help="replay/record model replies here")
+    parser.add_argument("--xquad-dir", type=Path, default=XQUAD_VI.parent, help="XQuAD folder")
     args = parser.parse_args()
     settings = load_settings()
     rows = {}
@@ -94,12 +95,13 @@ def main() -> int:
         assistant, _ = open_assistant(settings, dataset)
         sets = {"dev": choose(dataset.items, args.n, args.seed)}
     else:
-        dataset = load_dataset(XQUAD_VI, language="vi")
+        vi_path, en_path = args.xquad_dir / XQUAD_VI.name, args.xquad_dir / XQUAD_EN.name
+        dataset = load_dataset(vi_path, language="vi")
         assistant, _ = open_assistant(settings, dataset, corpus_from_dataset=True)
         ids = {i.id for i in choose(dataset.items, args.n, args.seed)}
         sets = {
             "vi": [i for i in dataset.items if i.id in ids],
-            "en": [i for i in cross_lingual_items(XQUAD_VI, XQUAD_EN) if i.id in ids],
+            "en": [i for i in cross_lingual_items(vi_path, en_path) if i.id in ids],
         }
         sets = {k: v for k, v in sets.items() if k in args.languages.split(",")}
     if args.replies:
