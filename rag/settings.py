@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     # Below this cosine similarity nothing retrieved is about the question (calibrated on
     # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
     min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)
+    # A reply that found nothing, echoed the question or grounds no fact is given one narrower
+    # try (rag.answer.retry: copy the exact words that answer) when the best passage is at
+    # least this similar to the question; below it, the abstention stands. (On the dev set's
+    # choose half, questions about the collection, answerable or not, score 0.6-0.85.)
+    retry: bool = True
+    retry_min_relevance: float = Field(default=0.5, ge=-1.0, le=1.0)
 
     # The chat server (ui/gate.py): one question is answered at a time, this many more may wait
     # (each at most chat_max_wait_s), and anyone beyond, or whose wait would exceed that at the

@@ -43,24 +43,29 @@ def build_messages(question: str, passages: list[Passage], language: str) -> lis
     """System rules, then one user turn holding the delimited passages and the question."""
     extra = _ENGLISH_EXTRA if language == "en" else ""
     system = _SYSTEM.format(language=_LANGUAGE_NAME.get(language, "English"), extra=extra)
-    blocks = [_passage_block(number, p) for number, p in enumerate(passages, start=1)]
     # The language is restated last: small models otherwise drift into the passages' language.
     user = (
-        f"{_OPEN}\n" + "\n\n".join(blocks) + f"\n{_CLOSE}\n{_REMINDER}\n\n"
-        f"Question: {_defuse(question)}\n"
+        f"{passages_block(passages)}\n{_REMINDER}\n\n"
+        f"Question: {defuse(question)}\n"
         f"(Answer in {_LANGUAGE_NAME.get(language, 'English')}, citing passages like [1].)"
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def passages_block(passages: list[Passage]) -> str:
+    """The numbered passages, delimited so that their text cannot close the block."""
+    blocks = [_passage_block(number, p) for number, p in enumerate(passages, start=1)]
+    return f"{_OPEN}\n" + "\n\n".join(blocks) + f"\n{_CLOSE}"
 
 
 def _passage_block(number: int, passage: Passage) -> str:
     header = f"[{number}] {passage.title}"
     if passage.date:
         header += f" (published {passage.date})"
-    return f"{_defuse(header)}\n{_defuse(passage.text)}"
+    return f"{defuse(header)}\n{defuse(passage.text)}"
 
 
-def _defuse(text: str) -> str:
+def defuse(text: str) -> str:
     """Remove anything that could close or reopen the passages block, or open a chat turn.
 
     Chat-template control tokens (``<|im_start|>``, ``<|endoftext|>``) in the text would be

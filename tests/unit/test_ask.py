@@ -60,7 +60,7 @@ def settings(tmp_path: Path) -> Settings:
     )
     return Settings(
         cache_dir=tmp_path / "cache", articles_dir=folder, embedder="fake", generator="fake",
-        min_relevance=-1.0, context_passages=3, context_chars=5000,
+        min_relevance=-1.0, retry_min_relevance=-1.0, context_passages=3, context_chars=5000,
     )  # fmt: skip
 
 
@@ -193,7 +193,8 @@ def test_abstains_without_generating_when_no_passage_names_the_year(
 
 @pytest.mark.parametrize("reply", ["NOT_FOUND", "**NOT_FOUND**", "NOT_FOUND.", "  NOT_FOUND\n"])
 def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> None:
-    assistant, generator, _ = make(settings, reply, reply)
+    # Each question: the reply, then a narrower attempt that finds nothing either.
+    assistant, generator, _ = make(settings, reply, "NOT_FOUND", reply, reply)
     vi = assistant.ask(VI_QUESTION)
     assert vi.abstained and vi.language == "vi"
     assert vi.text == "Không tìm thấy thông tin này trong các bài viết."
@@ -202,17 +203,20 @@ def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> Non
     assert en.abstained and en.language == "en"
     assert en.text == "The articles do not say."
     assert en.citations == []
-    assert len(generator.calls) == 2
+    assert len(generator.calls) == 4
 
 
 def test_an_invented_figure_makes_it_abstain(settings: Settings) -> None:
-    assistant, _, _ = make(settings, "Biên chế công chức năm 2020 là 999.999 người [1].")
+    # The narrower attempt copies the invented figure again: no passage holds it.
+    assistant, _, _ = make(settings, "Biên chế công chức năm 2020 là 999.999 người [1].",
+                           "999.999 người [1]")  # fmt: skip
     answer = assistant.ask("Biên chế công chức năm 2020 là bao nhiêu?")
     assert answer.abstained and answer.text == ABSTENTION["vi"] and answer.citations == []
 
 
 def test_an_invented_name_makes_it_abstain(settings: Settings) -> None:
-    assistant, _, _ = make(settings, "Hội nghị năm 2023 do Bộ trưởng Nguyễn Văn Quyết chủ trì [1].")
+    assistant, _, _ = make(settings, "Hội nghị năm 2023 do Bộ trưởng Nguyễn Văn Quyết chủ trì [1].",
+                           "NOT_FOUND")  # fmt: skip
     answer = assistant.ask("Ai chủ trì hội nghị tổng kết năm 2023?")
     assert answer.abstained and answer.text == ABSTENTION["vi"]
 
@@ -236,10 +240,10 @@ def test_figures_from_the_passages_are_fine_in_either_number_format(settings: Se
 def test_an_answer_with_no_valid_citation_and_no_support_abstains(
     settings: Settings, reply: str
 ) -> None:
-    assistant, generator, _ = make(settings, reply)
+    assistant, generator, _ = make(settings, reply, "NOT_FOUND")
     answer = assistant.ask(VI_QUESTION)
     assert answer.abstained and answer.text == ABSTENTION["vi"] and answer.citations == []
-    assert len(generator.calls) == 1
+    assert len(generator.calls) == 2  # the reply, and the narrower attempt
 
 
 def test_an_uncited_answer_supported_by_a_passage_gets_it_cited(settings: Settings) -> None:
@@ -370,11 +374,21 @@ def test_stream_yields_the_raw_pieces_then_one_answer(settings: Settings) -> Non
 
 
 def test_stream_shows_raw_text_but_the_answer_holds_the_checked_text(settings: Settings) -> None:
-    reply = "Phương châm là “Kỷ cương” [3] [7]."
+    reply = "Phương châm là “Kỷ cương, trách nhiệm, hành động” [7] [1]."
     assistant, _, _ = make(settings, reply)
     pieces, answer = split(assistant.stream(VI_QUESTION))
     assert "".join(pieces) == reply
-    assert answer.text == "Phương châm là “Kỷ cương” [1]."
+    assert answer.text == "Phương châm là “Kỷ cương, trách nhiệm, hành động” [1]."
+
+
+def test_a_fact_cited_to_a_passage_without_it_is_cited_to_the_one_holding_it(
+    settings: Settings,
+) -> None:
+    assistant, _, _ = make(settings, "Hội nghị kết nối 63 điểm cầu [1][2][3].")
+    answer = assistant.ask("Hội nghị tổng kết năm 2023 kết nối bao nhiêu điểm cầu?")
+    assert not answer.abstained
+    assert [c.doc_id for c in answer.citations] == ["a2"]
+    assert answer.text == "Hội nghị kết nối 63 điểm cầu. [1]"
 
 
 @pytest.mark.parametrize(
@@ -497,6 +511,6 @@ def test_an_answer_taken_from_another_years_sentence_is_an_abstention(
 def test_a_reply_that_only_restates_the_question_is_an_abstention(
     settings: Settings, reply: str
 ) -> None:
-    assistant, _, _ = make(settings, reply)
+    assistant, _, _ = make(settings, reply, "NOT_FOUND")
     answer = assistant.ask(VI_QUESTION)
     assert answer.abstained and answer.text == ABSTENTION["vi"]

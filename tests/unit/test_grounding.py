@@ -1,19 +1,10 @@
-"""rag.answer.grounding: which passages support an answer, and figures that come from nowhere."""
+"""rag.answer.grounding: which passages support an answer, and replies that say nothing."""
 
 from __future__ import annotations
 
-import unicodedata
-
 import pytest
 
-from rag.answer.grounding import (
-    other_year_source,
-    says_nothing,
-    support,
-    supporting_passages,
-    unsupported_figures,
-    unsupported_names,
-)
+from rag.answer.grounding import says_nothing, support, supporting_passages
 from rag.types import Passage
 
 
@@ -72,68 +63,6 @@ def test_supporting_threshold_is_respected() -> None:
     assert max(support(answer, p) for p in PASSAGES) == pytest.approx(0.5)
 
 
-# --- invented figures -----------------------------------------------------------------------------
-
-
-def test_a_figure_in_no_passage_is_reported() -> None:
-    assert unsupported_figures("Biên chế là 999.999 người [1].", "Biên chế?", PASSAGES) == [
-        "999.999"
-    ]
-    assert unsupported_figures("Có 64 điểm cầu [1].", "", PASSAGES) == ["64"]
-
-
-def test_figures_from_passages_or_question_are_accepted() -> None:
-    assert unsupported_figures("Biên chế là 247.344 người [1].", "", PASSAGES) == []
-    assert unsupported_figures("There were 247,344 civil servants in 2021 [1].", "", PASSAGES) == []
-    assert unsupported_figures("Giảm 10.01% [1].", "", PASSAGES) == []
-    assert unsupported_figures("Năm 2030 chưa có số liệu [1].", "Năm 2030 thì sao?", PASSAGES) == []
-
-
-def test_citation_numbers_are_not_figures() -> None:
-    assert unsupported_figures("Có 63 điểm cầu [1][2].", "", PASSAGES) == []
-
-
-def test_an_invented_figure_equal_to_a_citation_number_is_still_reported() -> None:
-    passages = [passage("Quốc hội thông qua 4 luật."), passage("Bộ Nội vụ trình 14 nghị quyết.")]
-    assert unsupported_figures("Quốc hội thông qua 2 luật [1][2].", "", passages) == ["2"]
-
-
-# --- names ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị [1].",
-        "The review was chaired by Deputy Prime Minister Trần Lưu Quang [1].",
-        "Hội nghị do ông TRẦN LƯU QUANG chủ trì.",  # capitals only: not judged
-        "Theo Phó Thủ tướng Trần Lưu Quang, có 63 điểm cầu.",  # "Theo" opens the sentence
-        "Hội nghị do Phó Thủ tướng Trần Lưu Quang chủ trì.",  # tone marks as the passage has them
-        "The motto was “Kỷ Cương, Trách Nhiệm” [1].",  # title case of a quoted phrase
-        "The Ministry of Home Affairs set the motto.",  # English words are not judged
-    ],
-)
-def test_names_found_in_the_passages_are_fine(answer: str) -> None:
-    assert unsupported_names(answer, "", PASSAGES) == []
-
-
-def test_an_invented_vietnamese_name_is_reported() -> None:
-    answer = "Bộ trưởng Bộ Nội vụ năm 2023 là Nguyễn Văn Quyết [1]."
-    assert unsupported_names(answer, "", PASSAGES) == ["Nguyễn Văn Quyết"]
-    answer = "Deputy Minister Trần Văn Tuấn attended [3]."
-    assert unsupported_names(answer, "", PASSAGES) == ["Trần Văn Tuấn"]
-
-
-def test_a_name_from_the_question_is_not_invented() -> None:
-    question = "Ông Nguyễn Văn Quyết có dự hội nghị không?"
-    assert unsupported_names("Ông Nguyễn Văn Quyết không được nhắc tới.", question, []) == []
-
-
-def test_names_are_compared_in_one_unicode_form() -> None:
-    decomposed = unicodedata.normalize("NFD", "Phó Thủ tướng Trần Lưu Quang chủ trì.")
-    assert unsupported_names(decomposed, "", PASSAGES) == []
-
-
 # --- citations for English answers, pointers, years ----------------------------------------------
 
 
@@ -148,36 +77,6 @@ def test_an_english_answer_is_supported_by_the_passage_it_quotes() -> None:
 def test_an_english_answer_that_quotes_nothing_is_supported_by_nothing() -> None:
     answer = "The conference was chaired by the minister."
     assert supporting_passages(answer, PASSAGES, question="Who chaired it?", language="en") == []
-
-
-def test_pointers_into_the_sources_are_not_figures() -> None:
-    answer = "The motto was “Kỷ cương, trách nhiệm”, as passage 1 says on page 2 [1]."
-    assert unsupported_figures(answer, "", PASSAGES) == []
-
-
-YEARS = passage(
-    "Tổng kết năm 2022, ngành đạt nhiều kết quả. Bộ Nội vụ xác định phương châm hành động "
-    "của năm 2023 là “Đoàn kết, kỷ cương, gương mẫu, đổi mới”."
-)
-
-
-def test_an_answer_taken_from_a_sentence_about_another_year_is_caught() -> None:
-    answer = "Phương châm năm 2022 là “Đoàn kết, kỷ cương, gương mẫu, đổi mới” [1]."
-    assert other_year_source(answer, "Phương châm năm 2022 là gì?", [YEARS]) == 2023
-    english = "The 2024 motto was “Đoàn kết, kỷ cương, gương mẫu, đổi mới” [1]."
-    assert other_year_source(english, "What was the motto for 2024?", [YEARS]) == 2023
-
-
-@pytest.mark.parametrize(
-    ("answer", "question"),
-    [
-        ("Phương châm năm 2023 là “Đoàn kết, kỷ cương” [1].", "Phương châm năm 2023 là gì?"),
-        ("Phương châm là “Đoàn kết, kỷ cương” [1].", "Phương châm là gì?"),  # no year asked
-        ("Ngành đạt nhiều kết quả [1].", "Năm 2022 ngành đạt gì?"),  # its sentence names 2022
-    ],
-)
-def test_answers_from_a_sentence_about_the_asked_year_pass(answer: str, question: str) -> None:
-    assert other_year_source(answer, question, [YEARS]) is None
 
 
 @pytest.mark.parametrize(
@@ -197,3 +96,20 @@ def test_a_reply_that_restates_or_asks_back_says_nothing(answer: str) -> None:
 )
 def test_a_reply_with_something_new_says_something(answer: str) -> None:
     assert not says_nothing(answer, "Which resolution does the reform of wage policy follow?")
+
+
+@pytest.mark.parametrize(
+    ("answer", "question"),
+    [
+        ("Bộ Nội vụ gồm 7 nhiệm vụ [1].", "Bộ Nội vụ gồm bao nhiêu nhiệm vụ?"),
+        ("Quốc hội thông qua 2 luật [1].", "Quốc hội thông qua bao nhiêu luật?"),
+    ],
+)
+def test_a_one_digit_answer_says_something(answer: str, question: str) -> None:
+    assert not says_nothing(answer, question)
+
+
+def test_support_counts_only_what_the_question_does_not_hold() -> None:
+    question = "Trần Lưu Quang chủ trì hội nghị nào?"
+    assert support("Trần Lưu Quang chủ trì hội nghị bóng đá", MEETING, question) == 0.0
+    assert support("Trần Lưu Quang chủ trì hội nghị có 63 điểm cầu", MEETING, question) == 1.0

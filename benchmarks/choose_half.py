@@ -1,0 +1,128 @@
+"""Answer quality on the CHOOSE half of the dev set and of XQuAD (vi, en), for design choices.
+
+    python benchmarks/choose_half.py dev  --n 30 --out /tmp/choose/dev
+    python benchmarks/choose_half.py xquad --n 30 --out /tmp/choose/xq
+
+A question is in the choose half when ``int(sha1(id), 16) % 2 == 0``; the other half is kept
+for reported figures (see eval/splits.py once it lands) and is never evaluated here. The first
+``--n`` choose-half questions in a seeded shuffle are used (the same ids on every run).
+
+``--replies FILE`` keeps every model reply in FILE, keyed by the exact prompt: a later run whose
+prompts are the same (a change to the checks after generation) replays them instead of
+generating again, so comparing two versions of the checks costs one generation per prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+
+from eval.corpus import open_assistant
+from eval.datasets import QAItem, load_dataset
+from eval.runner import evaluate
+from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
+from rag.console import load_settings
+from rag.generation.base import ChatMessage, Generator
+from rag.generation.factory import make_generator
+
+DEVSET = Path(__file__).resolve().parents[1] / "eval" / "devset.jsonl"
+
+
+def in_choose_half(item_id: str) -> bool:
+    return int(hashlib.sha1(item_id.encode()).hexdigest(), 16) % 2 == 0
+
+
+def choose(items: list[QAItem], n: int, seed: int) -> list[QAItem]:
+    kept = [i for i in items if in_choose_half(i.id)]
+    random.Random(seed).shuffle(kept)
+    return kept[:n]
+
+
+class ReplayingGenerator:
+    """Replies recorded for a prompt are replayed; new prompts are generated and recorded."""
+
+    def __init__(self, inner: Generator, path: Path) -> None:
+        self.inner, self.path = inner, path
+        self.replies: dict[str, str] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                self.replies[row["key"]] = row["reply"]
+        self.replayed = self.generated = 0
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def stream(self, messages: list[ChatMessage], max_new_tokens: int, timeout_s=None):  # type: ignore[no-untyped-def]
+        key = hashlib.sha1(json.dumps([messages, max_new_tokens]).encode()).hexdigest()
+        if key in self.replies:
+            self.replayed += 1
+            yield self.replies[key]
+            return
+        self.generated += 1
+        pieces = []
+        for piece in self.inner.stream(messages, max_new_tokens, timeout_s):
+            pieces.append(piece)
+            yield piece
+        self.replies[key] = "".join(pieces)
+        with self.path.open("a", encoding="utf-8") as sink:
+            row = {"key": key, "reply": self.replies[key], "prompt": messages[-1]["content"][-300:]}
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("which", choices=["dev", "xquad"])
+    parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--languages", default="vi,en")
+    parser.add_argument("--replies", type=Path, help="replay/record model replies here")
+    parser.add_argument("--xquad-dir", type=Path, default=XQUAD_VI.parent, help="XQuAD folder")
+    args = parser.parse_args()
+    settings = load_settings()
+    rows = {}
+    if args.which == "dev":
+        dataset = load_dataset(DEVSET)
+        assistant, _ = open_assistant(settings, dataset)
+        sets = {"dev": choose(dataset.items, args.n, args.seed)}
+    else:
+        vi_path, en_path = args.xquad_dir / XQUAD_VI.name, args.xquad_dir / XQUAD_EN.name
+        dataset = load_dataset(vi_path, language="vi")
+        assistant, _ = open_assistant(settings, dataset, corpus_from_dataset=True)
+        ids = {i.id for i in choose(dataset.items, args.n, args.seed)}
+        sets = {
+            "vi": [i for i in dataset.items if i.id in ids],
+            "en": [i for i in cross_lingual_items(vi_path, en_path) if i.id in ids],
+        }
+        sets = {k: v for k, v in sets.items() if k in args.languages.split(",")}
+    if args.replies:
+        assistant._generator = ReplayingGenerator(make_generator(settings), args.replies)
+    for name, items in sets.items():
+        run = evaluate(assistant, items, out_dir=args.out / name, show_progress=False)
+        metrics = run.summary["overall"]["metrics"]
+        rows[name] = {
+            m: metrics[m]["mean"]
+            for m in ("hit@1", "contains", "correct", "abstained")
+            if m in metrics
+        }
+        rows[name]["n"] = len(items)
+        if "abstention" in run.summary["overall"]:
+            rows[name]["abstention"] = run.summary["overall"]["abstention"]
+    if args.replies:
+        replay = assistant._generator
+        rows["replies"] = {"replayed": replay.replayed, "generated": replay.generated}
+    print(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

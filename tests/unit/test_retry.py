@@ -1,0 +1,150 @@
+"""The narrower second attempt (rag.answer.retry and its use in Assistant._answer): when a reply
+echoes the question, grounds no fact or finds nothing, the model is asked only for the exact
+words that answer; those must occur in a passage, or the abstention stands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.answer.prompting import ABSTENTION
+from rag.answer.retry import Extract, answer_text, read_extract
+from rag.settings import Settings
+from rag.types import Passage
+from tests.unit.test_ask import MOTTO, RECORDS, VI_QUESTION, make
+
+STAFF_QUESTION = "Biên chế công chức năm 2020 là bao nhiêu người?"
+
+
+def passage(text: str) -> Passage:
+    return Passage("d", "Tin", None, text, 0.5, 0, len(text))
+
+
+PASSAGES = [passage("Hội nghị kết nối 63 điểm cầu."), passage(f"Mở đầu. {MOTTO} Kết thúc.")]
+
+
+# --- reading the copied words -------------------------------------------------------------------
+
+
+def test_copied_words_are_found_in_the_passage_they_cite() -> None:
+    found = read_extract("“Kỷ cương, trách nhiệm, hành động” [2]", PASSAGES)
+    assert found == Extract("Kỷ cương, trách nhiệm, hành động", 1, MOTTO)
+
+
+def test_copied_words_are_found_even_when_the_citation_is_wrong_or_missing() -> None:
+    assert read_extract("63 điểm cầu [2]", PASSAGES) == Extract(
+        "63 điểm cầu", 0, "Hội nghị kết nối 63 điểm cầu."
+    )
+    assert read_extract("kỷ cương, TRÁCH NHIỆM", PASSAGES) is not None  # case and punctuation
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "NOT_FOUND",
+        "Kỷ cương, trách nhiệm, sáng tạo [2]",  # not what the passage says
+        "discipline, responsibility [2]",  # a translation
+        "64 điểm cầu [1]",
+        "",
+        MOTTO * 3,  # a copied paragraph is not an answer
+    ],
+)
+def test_words_no_passage_holds_are_no_extract(raw: str) -> None:
+    assert read_extract(raw, PASSAGES) is None
+
+
+def test_the_answer_text_around_the_copied_words() -> None:
+    extract = Extract("kỷ cương, trách nhiệm", 1, MOTTO)
+    assert answer_text(extract, "vi") == "Kỷ cương, trách nhiệm [1]."
+    composed = "The motto was “Kỷ cương, trách nhiệm” (discipline, responsibility) [2]."
+    assert answer_text(extract, "en", composed) == (
+        "The motto was “Kỷ cương, trách nhiệm” (discipline, responsibility). [1]"
+    )
+    # A composed sentence that dropped the quoted words is not used.
+    assert answer_text(extract, "en", "The motto was discipline.") == "“kỷ cương, trách nhiệm” [1]"
+    assert answer_text(extract, "en") == "“kỷ cương, trách nhiệm” [1]"
+
+
+# --- the retry path in the assistant ------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The three articles of test_ask; every question's evidence is strong enough to retry."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    lines = [json.dumps(r, ensure_ascii=False) for r in RECORDS]
+    (folder / "news.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Settings(
+        cache_dir=tmp_path / "cache", articles_dir=folder, embedder="fake", generator="fake",
+        min_relevance=-1.0, retry_min_relevance=-1.0, context_passages=3, context_chars=5000,
+    )  # fmt: skip
+
+
+def test_an_echo_is_retried_and_the_copied_words_are_the_answer(settings: Settings) -> None:
+    echo = "Biên chế công chức năm 2020 là bao nhiêu người? [1]"
+    assistant, generator, _ = make(settings, echo, "247.344 người [1]")
+    answer = assistant.ask(STAFF_QUESTION)
+    assert not answer.abstained
+    assert answer.text == "247.344 người [1]."
+    assert [c.doc_id for c in answer.citations] == ["a1"]
+    assert len(generator.calls) == 2
+    retry_prompt = generator.calls[1]
+    assert "exact words" in retry_prompt[0]["content"]
+    assert (
+        STAFF_QUESTION in retry_prompt[1]["content"] and "<passages>" in retry_prompt[1]["content"]
+    )
+
+
+def test_not_found_is_retried_when_the_evidence_is_strong(settings: Settings) -> None:
+    assistant, generator, _ = make(settings, "NOT_FOUND", "Kỷ cương, trách nhiệm, hành động [1]")
+    answer = assistant.ask(VI_QUESTION)
+    assert not answer.abstained and answer.text == "Kỷ cương, trách nhiệm, hành động [1]."
+    assert len(generator.calls) == 2
+
+
+def test_no_retry_when_the_evidence_is_weak_or_retry_is_off(settings: Settings) -> None:
+    for changed in ({"retry_min_relevance": 1.0}, {"retry": False}):
+        assistant, generator, _ = make(settings.model_copy(update=changed), "NOT_FOUND", "x")
+        answer = assistant.ask(VI_QUESTION)
+        assert answer.abstained and len(generator.calls) == 1
+
+
+def test_a_retry_that_copies_words_found_nowhere_abstains(settings: Settings) -> None:
+    assistant, generator, _ = make(settings, "NOT_FOUND", "Kỷ cương, sáng tạo [1]")
+    answer = assistant.ask(VI_QUESTION)
+    assert answer.abstained and answer.text == ABSTENTION["vi"]
+    assert len(generator.calls) == 2
+
+
+def test_a_retry_that_copies_the_question_back_abstains(settings: Settings) -> None:
+    # Words from the question also occur in the passage, but they answer nothing.
+    assistant, _, _ = make(settings, "NOT_FOUND", "Biên chế công chức năm 2020 [1]")
+    assert assistant.ask(STAFF_QUESTION).abstained
+
+
+def test_an_invented_figure_is_not_retried(settings: Settings) -> None:
+    # A figure beside a grounded motto: the reply had something to say, and said it wrong.
+    reply = "Phương châm “Kỷ cương, trách nhiệm, hành động” có 5 chữ [1]."
+    assistant, generator, _ = make(settings, reply, "Kỷ cương [1]")
+    assert assistant.ask(VI_QUESTION).abstained and len(generator.calls) == 1
+
+
+def test_an_english_paraphrase_is_retried_quoted_and_translated(settings: Settings) -> None:
+    question = "What was the motto of the Ministry of Home Affairs in 2020?"
+    composed = (
+        "The motto was “Kỷ cương, trách nhiệm, hành động” (discipline, responsibility, action)."
+    )
+    assistant, generator, _ = make(
+        settings, "The motto was discipline and action [1].",
+        "Kỷ cương, trách nhiệm, hành động [1]", composed,
+    )  # fmt: skip
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.language == "en"
+    assert answer.text == composed + " [1]"
+    assert [c.doc_id for c in answer.citations] == ["a1"]
+    assert len(generator.calls) == 3
+    compose_prompt = generator.calls[2][1]["content"]
+    assert "“Kỷ cương, trách nhiệm, hành động”" in compose_prompt and question in compose_prompt
