@@ -56,6 +56,12 @@ def test_the_national_chair_is_not_given_for_a_provincial_connection_point(
     assert answer.abstained or _has(answer.text, "Nguyễn Văn Vĩnh"), answer.text
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (the answers issue, 'say which is which'): asked for civil servant positions "
+    "(biên chế công chức, 247.344), the model gives the public-service figure of the same "
+    "passage (biên chế sự nghiệp, 1.783.174), which is grounded, so no check stops it",
+)
 def test_an_english_answer_with_a_vietnamese_figure_stands(real_assistant: Assistant) -> None:
     answer = real_assistant.ask("How many civil servant positions were there in 2021?")
     assert not answer.abstained, answer.text
