@@ -153,10 +153,9 @@ def backend_settings(tmp_path: Path, backend: str, generator: str = NAME) -> Set
     )  # fmt: skip
 
 
-def test_factory_defaults_to_transformers(tmp_path: Path) -> None:
+def test_factory_gives_transformers_on_the_converted_copy(tmp_path: Path) -> None:
     folder = fake_provisioned(tmp_path / "models", with_gguf=True)
-    settings = Settings(cache_dir=tmp_path / "cache", models_dir=tmp_path / "models")
-    generator = make_generator(settings)
+    generator = make_generator(backend_settings(tmp_path, "transformers"))
     assert isinstance(generator, TransformersGenerator)
     assert generator._model_path == str(folder / "hf")
 

@@ -114,7 +114,10 @@ def test_the_deadline_stops_the_generation_with_a_clear_error(
 def test_the_setting_reaches_the_generator(tmp_path: Path) -> None:
     folder = tmp_path / "my-model"
     folder.mkdir()
-    made = make_generator(Settings(generator=str(folder), prompt_lookup_tokens=4))
+    settings = Settings(
+        generator=str(folder), generator_backend="transformers", prompt_lookup_tokens=4
+    )
+    made = make_generator(settings)
     assert isinstance(made, TransformersGenerator)
     assert made.prompt_lookup_tokens == 4
     assert TransformersGenerator("x").prompt_lookup_tokens == 0
