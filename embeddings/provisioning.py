@@ -96,7 +96,11 @@ def has_source(spec: ModelSpec, models_dir: Path) -> bool:
 def verify(spec: ModelSpec, models_dir: Path) -> None:
     """Re-hash every file of a provisioned model against its marker (slow, thorough)."""
     folder = model_dir(spec, models_dir)
-    record = check_complete(folder)
+    verify_hashes(folder, check_complete(folder))
+
+
+def verify_hashes(folder: Path, record: Mapping[str, object]) -> None:
+    """Every file a marker records a sha256 for has that sha256, or a ModelError."""
     hashes: dict[str, str] = record.get("sha256", {})  # type: ignore[assignment]
     for relative, expected in hashes.items():
         actual = sha256_file(folder / relative)

@@ -23,7 +23,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from embeddings.provisioning import MARKER, check_complete, file_lock, save_marker, sha256_file
+from embeddings.provisioning import (
+    MARKER,
+    check_complete,
+    file_lock,
+    save_marker,
+    sha256_file,
+    verify_hashes,
+)
 from rag.errors import ModelError
 from rag.generation.conversion import CONVERTED
 
@@ -67,12 +74,7 @@ def check_converted(folder: Path) -> dict[str, object]:
 
 def verify_converted(folder: Path) -> None:
     """Re-hash every file of a converted model against its marker (slow, thorough)."""
-    record = check_converted(folder)
-    hashes: dict[str, str] = record.get("sha256", {})  # type: ignore[assignment]
-    for relative, expected in hashes.items():
-        actual = sha256_file(folder / relative)
-        if actual != expected:
-            raise ModelError(f"{folder / relative}: sha256 {actual} differs from {expected}")
+    verify_hashes(folder, check_converted(folder))
 
 
 def is_converted(folder: Path) -> bool:
