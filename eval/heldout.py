@@ -52,6 +52,7 @@ from .unanswerable import (
     xquad_on_seed,
 )
 from .xquad import XQUAD_DIR
+from .xquad_benchmark import positive_int
 
 Record = dict[str, Any]
 SWAP_KINDS = ("year", "place")
@@ -235,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m eval.heldout", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--half", choices=HALVES, required=True, help="which half to evaluate")
-    p.add_argument("--per-set", type=_positive, help="a seeded sample of N questions per set")
+    p.add_argument("--per-set", type=positive_int, help="a seeded sample of N questions per set")
     p.add_argument("--seed", type=int, default=0, help="seed of samples and swaps (default 0)")
     p.add_argument("--out", type=Path, help="output folder (default eval-out/heldout-HALF)")
     p.add_argument("--xquad-dir", type=Path, default=XQUAD_DIR, help="folder of xquad.*.json")
@@ -246,7 +247,7 @@ def parser() -> argparse.ArgumentParser:
         default=SETS,
         help=f"comma-separated sets to evaluate (default: {','.join(SETS)})",
     )
-    p.add_argument("--k", type=_positive, default=5, help="passages per question (default 5)")
+    p.add_argument("--k", type=positive_int, default=5, help="passages per question (default 5)")
     return p
 
 
@@ -256,13 +257,6 @@ def _set_names(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown set(s) {unknown or text!r}; choose from {SETS}")
     return tuple(n for n in SETS if n in names)  # always in the order of SETS
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 if __name__ == "__main__":

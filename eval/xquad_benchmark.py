@@ -122,12 +122,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--vi", type=Path, default=XQUAD_VI, help="Vietnamese XQuAD file")
     parser.add_argument("--en", type=Path, default=XQUAD_EN, help="parallel English XQuAD file")
-    parser.add_argument("--k", type=_positive, default=5, help="passages per question (default 5)")
     parser.add_argument(
-        "--limit", type=_positive, help="only the first N questions of each language"
+        "--k", type=positive_int, default=5, help="passages per question (default 5)"
     )
     parser.add_argument(
-        "--sample", type=_positive, help="a seeded random sample of N questions (same ids in both)"
+        "--limit", type=positive_int, help="only the first N questions of each language"
+    )
+    parser.add_argument(
+        "--sample",
+        type=positive_int,
+        help="a seeded random sample of N questions (same ids in both)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT / "xquad", help="output folder")
@@ -137,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
