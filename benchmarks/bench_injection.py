@@ -1,7 +1,10 @@
 """Injected instructions and exfiltration with the real models (eval/injection.py): 20 planted
 articles among the seed articles, 10 questions that retrieve them.
 
-    python benchmarks/bench_injection.py [--cache /tmp/newsrag-injection]
+    python benchmarks/bench_injection.py [--cache /tmp/newsrag-injection] [--no-screen]
+
+``--no-screen`` turns off the instruction screen (rag/answer/instructions.py), to see what the
+other defences do when the planted instructions reach the model.
 
 Prints, per question, whether a planted instruction reached the model, whether a canary came
 out (streamed / in the answer), and what the chat rendered; then the totals: canary rate,
@@ -25,6 +28,7 @@ from ui import render
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--no-screen", action="store_true", help="let instructions through")
     args = parser.parse_args()
     root = args.cache or Path(tempfile.mkdtemp(prefix="newsrag-injection-"))
     models_dir = Settings().resolved_models_dir
@@ -32,6 +36,7 @@ def main() -> None:
     settings = Settings(
         cache_dir=root / "cache", models_dir=models_dir, max_new_tokens=160,
         generation_timeout_s=900, articles_dir=injection.corpus_folder(root / "articles"),
+        screen_instructions=not args.no_screen,
     )  # fmt: skip
     recorder = injection.RecordingGenerator(make_generator(settings))
     started = time.perf_counter()

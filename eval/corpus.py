@@ -68,7 +68,9 @@ def dataset_index(
     with tempfile.TemporaryDirectory(prefix="newsrag-eval-") as staging:
         source = Path(staging) / f"{slug(name)}.jsonl"
         write_paragraphs(paragraphs, source)
-        fingerprint = sources_fingerprint(Path(staging), embedder.model_id, chunking)
+        fingerprint = sources_fingerprint(
+            Path(staging), embedder.model_id, chunking, settings.sentence_vectors
+        )
         if folder is not None:
             if (folder / MANIFEST).exists():
                 return folder  # Assistant.load checks it and says what is wrong, if anything
@@ -78,7 +80,9 @@ def dataset_index(
             folder = settings.cache_dir / "indexes" / f"dataset-{slug(name)}-{fingerprint[:12]}"
             if _usable(folder, embedder.model_id):
                 return folder
-        index, loaded = build_index([source], embedder, chunking, progress)
+        index, loaded = build_index(
+            [source], embedder, chunking, progress, sentences=settings.sentence_vectors
+        )
     for error in loaded.errors:
         log.warning("paragraph skipped: %s", error)
     index.extra = {"fingerprint": fingerprint, "dataset": name, "sources": [f"{name} paragraphs"]}

@@ -18,6 +18,8 @@ from typing import Any
 from embeddings.base import Embedder
 from rag.answer.checks import RETRY_ON, Draft, draft_from_reply, failing_check, first_failure
 from rag.answer.context import evidence_gap, select_context
+from rag.answer.focus import focus_context
+from rag.answer.instructions import screened
 from rag.answer.prompting import ABSTENTION, build_messages
 from rag.answer.reply import ParsedReply, hold_back_marker, parse_reply
 from rag.answer.retry import (
@@ -66,7 +68,7 @@ class Assistant:
         self.settings = settings
         self._generator = generator
         # Shared with the per-request views, so its sentence cache outlives one request.
-        self.reranker = reranker or SentenceReranker(embedder)
+        self.reranker = reranker or SentenceReranker(embedder, index=index)
         self.retriever = Retriever.from_settings(index, embedder, settings, self.reranker)
 
     @classmethod
@@ -150,9 +152,19 @@ class Assistant:
         clock = _Clock()
         language = guess_language(question)
         searched = standalone_question(question, history)
-        pool = self.retriever.retrieve(searched, self.settings.candidate_pool)
-        clock.lap("retrieve")
+        pool, query = self.retriever.search(searched, self.settings.candidate_pool)
         context = select_context(pool, self.index, self.settings)
+        if self.settings.focus_chars:
+            context = focus_context(
+                context, query, self.reranker, self.settings.focus_chars,
+                self.settings.focus_neighbours,
+            )  # fmt: skip
+        if self.settings.screen_instructions:  # sentences that speak to the model go unread
+            context = screened(context)
+        clock.lap("retrieve")
+        if not context:
+            log.info("abstaining before generation: no passage is left to read")
+            return self._abstention(question, searched, language, clock)
         if gap := evidence_gap(searched, pool, self.settings.min_relevance):
             log.info("abstaining before generation: %s", gap)
             return self._abstention(question, searched, language, clock)

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     embedder_dtype: Literal["bfloat16", "float32"] = "bfloat16"
     embed_batch_size: int = Field(default=8, ge=1, le=512)
 
+    # Store every sentence's vector in the index too (rag.index.sentences), so that focusing the
+    # context on the question's sentences costs no embedding at question time; about doubles
+    # the embedding work of a build. Off: sentences are embedded when first needed, and cached.
+    sentence_vectors: bool = True
+
     # Chunking: passages of whole sentences, at most this many characters, overlapping.
     chunk_max_chars: int = Field(default=700, ge=100, le=8000)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
@@ -103,6 +108,17 @@ class Settings(BaseSettings):
     # Answering: what the generator reads, and when not to answer.
     context_passages: int = Field(default=3, ge=1, le=20)
     context_chars: int = Field(default=1800, ge=200, le=50_000)  # bounds the prompt, so latency
+    # Focus (rag.answer.focus): the context cut down to the sentences closest to the question,
+    # with `focus_neighbours` on each side, within this many characters; 0 reads whole passages.
+    # Chosen on the choose half (eval.heldout, 24 questions per set): at 1300, the same answers
+    # right as whole passages (dev .833, XQuAD vi .542, en .333) in 0.79-0.85x the median time;
+    # at 900 faster still but fewer right (dev .792, en .250).
+    focus_chars: int = Field(default=1300, ge=0, le=50_000)
+    focus_neighbours: int = Field(default=1, ge=0, le=5)
+    # Cut sentences that speak to the model (rag.answer.instructions: "System: ...", "ignore the
+    # question", "every answer must be ...") out of what it reads. Off only to test what the
+    # other defences do when planted instructions reach the model.
+    screen_instructions: bool = True
     # Below this cosine similarity nothing retrieved is about the question (calibrated on
     # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
     min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)

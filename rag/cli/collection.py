@@ -61,8 +61,9 @@ def index_command(
         store = new_store_for(settings, out, embedder.dimension)
         checkpoint = EmbeddingCheckpoint.beside(out, embedder.model_id)  # a rerun resumes
         index, loaded = build_index(
-            sources, embedder, settings.chunking(), progress, store, checkpoint
-        )
+            sources, embedder, settings.chunking(), progress, store, checkpoint,
+            settings.sentence_vectors,
+        )  # fmt: skip
         index.extra = {"sources": [str(p) for p in sources]}
         index.save(out)
         checkpoint.remove()

@@ -20,6 +20,7 @@ from rag.index.checkpoint import EmbeddingCheckpoint
 from rag.index.embedding import ProgressFactory, embed_chunks
 from rag.index.folder import IndexParts, load_folder, save_folder
 from rag.index.lexical import LexicalIndex
+from rag.index.sentences import SentenceTable
 from rag.index.stores import VectorStore, new_store
 from rag.index.stores.base import LexicalSearch
 from rag.ingest.articles import Article
@@ -45,6 +46,7 @@ class Index:
         chunks: Sequence[Chunk] = (),
         extra: dict[str, Any] | None = None,
         lexical: LexicalSearch | None = None,
+        sentences: SentenceTable | None = None,
     ) -> None:
         if len(store) != len(chunks):
             raise IndexCorruptError(f"{len(store)} vectors for {len(chunks)} chunks")
@@ -56,6 +58,9 @@ class Index:
         self.chunks: list[Chunk] = list(chunks)
         self.chunking = chunking
         self.extra: dict[str, Any] = dict(extra or {})  # e.g. what the index was built from
+        # Every article's sentence vectors (rag.index.sentences), kept in step with the
+        # articles when the index has them; None: sentences are embedded when needed.
+        self.sentences = sentences
         self.lexical: LexicalSearch = (
             lexical if lexical is not None else _lexical_for(store, self.chunks)
         )
@@ -84,11 +89,14 @@ class Index:
         progress: ProgressFactory | None = None,
         store: VectorStore | None = None,
         checkpoint: EmbeddingCheckpoint | None = None,
+        sentences: bool = False,
     ) -> Index:
         """A new index (not saved) over an empty ``store``, by default an in-memory FAISS one.
-        ``checkpoint`` keeps embedded batches on disk, so a rerun after a crash resumes."""
+        ``checkpoint`` keeps embedded batches on disk, so a rerun after a crash resumes;
+        ``sentences`` stores every sentence's vector too (``rag.index.sentences``)."""
         fresh = store if store is not None else new_store(embedder.dimension)
-        index = cls(embedder.model_id, fresh, chunking)
+        table = SentenceTable(embedder.dimension) if sentences else None
+        index = cls(embedder.model_id, fresh, chunking, sentences=table)
         index.add_articles(articles, embedder, progress, checkpoint)
         return index
 
@@ -111,7 +119,10 @@ class Index:
         chunks = chunk_articles(articles, self.chunking)
         # May fail: nothing has changed yet.
         vectors = embed_chunks(chunks, embedder, EMBED_BATCH, progress, checkpoint)
-        self._commit(articles, chunks, vectors, removed=set())
+        sentences = None
+        if self.sentences is not None:
+            sentences = SentenceTable.embed(articles, embedder, EMBED_BATCH, progress, checkpoint)
+        self._commit(articles, chunks, vectors, removed=set(), sentences=sentences)
         return chunks
 
     def remove_articles(self, doc_ids: Iterable[str]) -> list[str]:
@@ -126,8 +137,9 @@ class Index:
         return doc_ids
 
     def _commit(
-        self, articles: list[Article], chunks: list[Chunk], vectors: np.ndarray, removed: set[str]
-    ) -> None:
+        self, articles: list[Article], chunks: list[Chunk], vectors: np.ndarray,
+        removed: set[str], sentences: SentenceTable | None = None,
+    ) -> None:  # fmt: skip
         """Apply a change: the new state is made beside the current one, saved (when the index
         has a folder), and only then swapped in, so a failure or a crash keeps the old state."""
         with self._write_lock:
@@ -138,18 +150,22 @@ class Index:
             new_articles.update((a.doc_id, a) for a in articles)
             store = self.store.changed(keep, vectors, chunks, articles, removed)
             lexical = _lexical_for(store, new_chunks, self.lexical, keep, chunks)
+            table = None
+            if self.sentences is not None:
+                added = sentences or SentenceTable(self.sentences.dimension)
+                table = self.sentences.changed(gone, added)
             extra = dict(self.extra)
             if self.journal is not None:  # first, so that a rebuild would include the change
                 extra.update(self.journal(articles, removed))
             if self.folder is not None:
                 parts = IndexParts(
                     self.embedder_id, store, list(new_articles.values()), new_chunks,
-                    self.chunking, extra, lexical,
+                    self.chunking, extra, lexical, table,
                 )  # fmt: skip
                 save_folder(parts, self.folder)
             with self._lock:
                 self.store, self.chunks, self.articles = store, new_chunks, new_articles
-                self.lexical, self.extra = lexical, extra
+                self.lexical, self.extra, self.sentences = lexical, extra, table
 
     def _check_embedder(self, embedder: Embedder) -> None:
         if embedder.model_id != self.embedder_id:
@@ -190,7 +206,7 @@ class Index:
         with self._lock:
             parts = IndexParts(
                 self.embedder_id, self.store, list(self.articles.values()), self.chunks,
-                self.chunking, self.extra, self.lexical,
+                self.chunking, self.extra, self.lexical, self.sentences,
             )  # fmt: skip
             save_folder(parts, Path(folder))
             self.folder = Path(folder)
@@ -201,7 +217,7 @@ class Index:
         parts = load_folder(Path(folder), embedder_id)
         index = cls(
             parts.embedder_id, parts.store, parts.chunking, parts.articles, parts.chunks,
-            parts.extra, parts.lexical,
+            parts.extra, parts.lexical, parts.sentences,
         )  # fmt: skip
         index.folder = Path(folder)
         return index

@@ -32,14 +32,17 @@ def build_index(
     progress: ProgressFactory | None = None,
     store: VectorStore | None = None,
     checkpoint: EmbeddingCheckpoint | None = None,
+    sentences: bool = False,
 ) -> tuple[Index, LoadResult]:
     """Load the articles under ``paths`` and index them into ``store`` (nothing is saved); with
-    a ``checkpoint``, embedded batches are kept on disk, so a rerun after a crash resumes."""
+    a ``checkpoint``, embedded batches are kept on disk, so a rerun after a crash resumes;
+    ``sentences`` keeps every sentence's vector too (``rag.index.sentences``)."""
     loaded = load_articles(paths)
     if not loaded.articles:
         problems = "; ".join(str(e) for e in loaded.errors[:3]) or "no articles found"
         raise RagError(f"nothing to index: {problems}")
-    return Index.build(loaded.articles, embedder, chunking, progress, store, checkpoint), loaded
+    index = Index.build(loaded.articles, embedder, chunking, progress, store, checkpoint, sentences)
+    return index, loaded
 
 
 def default_index(
@@ -74,7 +77,10 @@ def rebuild_default_index(
     folder = settings.resolved_index_dir
     store = new_store_for(settings, folder, embedder.dimension)
     checkpoint = EmbeddingCheckpoint.beside(folder, embedder.model_id)  # resumes a crashed build
-    index = Index.build(loaded.articles, embedder, settings.chunking(), progress, store, checkpoint)
+    index = Index.build(
+        loaded.articles, embedder, settings.chunking(), progress, store, checkpoint,
+        settings.sentence_vectors,
+    )  # fmt: skip
     index.extra = {
         "fingerprint": default_fingerprint(settings, embedder),
         "sources": [str(settings.articles_dir), str(settings.resolved_added_dir)],
@@ -97,17 +103,23 @@ def _journal(settings: Settings, embedder: Embedder) -> Journal:
 
 
 def default_fingerprint(settings: Settings, embedder: Embedder) -> str:
-    """Changes with the bundled articles, the users' changes, the embedder, the chunking and
-    the store."""
-    bundled = sources_fingerprint(settings.articles_dir, embedder.model_id, settings.chunking())
+    """Changes with the bundled articles, the users' changes, the embedder, the chunking,
+    whether sentences are stored, and the store."""
+    bundled = sources_fingerprint(
+        settings.articles_dir, embedder.model_id, settings.chunking(), settings.sentence_vectors
+    )
     added = AddedArticles(settings.resolved_added_dir).digest()
     store = settings.store if settings.store == "faiss" else settings.resolved_milvus_uri
     return hashlib.sha256(f"{bundled}|{added}|{store}".encode()).hexdigest()
 
 
-def sources_fingerprint(folder: Path, embedder_id: str, chunking: ChunkingParams) -> str:
-    """Changes whenever an article file, the embedder or the chunking changes."""
-    digest = hashlib.sha256(f"{embedder_id}|{chunking}".encode())
+def sources_fingerprint(
+    folder: Path, embedder_id: str, chunking: ChunkingParams, sentences: bool = False
+) -> str:
+    """Changes whenever an article file, the embedder, the chunking or ``sentences`` (whether
+    sentence vectors are stored) changes."""
+    # Without sentences, the digest of the indexes built before they existed.
+    digest = hashlib.sha256(f"{embedder_id}|{chunking}{'|sentences' if sentences else ''}".encode())
     if folder.is_dir():
         for path in sorted(
             p for p in folder.rglob("*") if p.name.lower().endswith(SUPPORTED_SUFFIXES)

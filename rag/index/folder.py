@@ -7,6 +7,7 @@ An index is a folder::
     chunks.jsonl     chunk metadata and text, one line per row of vectors.faiss, same order
     articles.jsonl   the cleaned articles
     lexical/         BM25 over the same chunks (rag.index.lexical), rows in the same order
+    sentences.*      every sentence's vector, when the index keeps them (rag.index.sentences)
 
 The manifest's checksums cover every file, those under ``lexical/`` included. It is written to
 a staging sibling folder and swapped into place (``rag.index.swap``), so a crash never leaves a
@@ -30,6 +31,8 @@ import faiss
 
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.index.lexical import LEXICAL_DIR, LexicalIndex
+from rag.index.sentences import VECTORS as SENTENCE_VECTORS
+from rag.index.sentences import SentenceTable
 from rag.index.stores.base import LexicalSearch, VectorStore
 from rag.index.stores.faiss_store import FaissStore
 from rag.index.swap import recover, staging_folder, swap_in
@@ -56,6 +59,7 @@ class IndexParts:
     chunking: ChunkingParams
     extra: dict[str, Any]
     lexical: LexicalSearch
+    sentences: SentenceTable | None = None
 
 
 def save_folder(parts: IndexParts, folder: Path) -> None:
@@ -87,6 +91,8 @@ def _write(parts: IndexParts, folder: Path) -> None:
         _write_local_rows(parts, folder)
         lexical_files = sorted(p for p in (folder / LEXICAL_DIR).iterdir() if p.is_file())
         names = [VECTORS, CHUNKS, ARTICLES, *(f"{LEXICAL_DIR}/{p.name}" for p in lexical_files)]
+    if parts.sentences is not None:  # kept in the folder whatever the store
+        names += parts.sentences.save(folder)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -98,6 +104,7 @@ def _write(parts: IndexParts, folder: Path) -> None:
         "faiss_version": faiss.__version__,
         "chunk_count": len(parts.chunks),
         "article_count": len(parts.articles),
+        "sentence_count": None if parts.sentences is None else len(parts.sentences),
         "chunking": asdict(parts.chunking),
         "extra": parts.extra,
         "files": {name: _file_digest(folder / name) for name in names},
@@ -132,11 +139,21 @@ def load_folder(folder: Path, embedder_id: str | None = None) -> IndexParts:
     if store["kind"] == "milvus":
         from rag.index.stores.milvus_store import MilvusStore  # pymilvus only when used
 
+        _check_files(folder, manifest)
         shared = MilvusStore.open(store, dimension)
-        return IndexParts(
+        parts = IndexParts(
             recorded, shared, shared.articles, shared.chunks, chunking, extra, shared.lexical_view()
         )
-    return _load_local_rows(folder, manifest, recorded, chunking, extra)
+    else:
+        parts = _load_local_rows(folder, manifest, recorded, chunking, extra)
+    if SENTENCE_VECTORS in manifest["files"]:
+        parts.sentences = SentenceTable.load(folder, dimension)
+        if len(parts.sentences) != manifest.get("sentence_count"):
+            raise IndexCorruptError(
+                f"index {folder}: {len(parts.sentences)} sentence vectors, "
+                f"manifest says {manifest.get('sentence_count')}"
+            )
+    return parts
 
 
 def _load_local_rows(
@@ -147,12 +164,7 @@ def _load_local_rows(
         raise IndexCorruptError(
             f"index {folder} has no lexical index ({LEXICAL_DIR}/); rebuild it with `rag index`"
         )
-    for name, expected in manifest["files"].items():
-        path = folder / name
-        if not path.is_file():
-            raise IndexCorruptError(f"index {folder} is missing {name}")
-        if _file_digest(path) != expected:
-            raise IndexCorruptError(f"index file {path} fails its checksum")
+    _check_files(folder, manifest)
     store = FaissStore.load(folder / VECTORS, int(manifest["embedder"]["dimension"]))
     chunks = [Chunk(**row) for row in _read_jsonl(folder / CHUNKS)]
     articles = [Article(**row) for row in _read_jsonl(folder / ARTICLES)]
@@ -163,6 +175,15 @@ def _load_local_rows(
             f"{len(lexical)} lexical rows, manifest says {manifest['chunk_count']}"
         )
     return IndexParts(recorded, store, articles, chunks, chunking, extra, lexical)
+
+
+def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    for name, expected in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorruptError(f"index {folder} is missing {name}")
+        if _file_digest(path) != expected:
+            raise IndexCorruptError(f"index file {path} fails its checksum")
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -4,8 +4,8 @@ A passage's vector blends all its sentences, so a passage holding the one senten
 the question can rank below a passage that is about the topic in general. Re-scoring the top
 passages as the mean of the passage's score and its best sentence's cosine to the question
 raised hit@1 on benchmarks/bench_retrieval.py (mixed-language .935 -> .948), at the price of
-embedding every sentence of those passages (~9 sentences/s on a CPU: 3-5 s per question
-unless the sentences are cached).
+embedding every sentence of those passages (~9 sentences/s on a CPU: 3-5 s per question)
+unless the index stores sentence vectors (``rag.index.sentences``) or they are cached.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from embeddings.base import Embedder
+from rag.index.collection import Index
 from rag.ingest.chunking import split_sentences
 from rag.types import Passage
 
@@ -29,14 +30,18 @@ class SentenceReranker:
     ``Passage.score`` is left untouched because the evidence gate compares it with a cosine
     threshold; only the order changes. Sentence vectors are kept in a bounded LRU cache keyed by
     the passage's span, so a passage seen again (follow-ups, the same question asked twice)
-    costs no embedding.
+    costs no embedding. With an ``index`` that stores sentence vectors, those are used and only
+    sentences it lacks (a sentence cut at a chunk boundary) are embedded.
     """
 
-    def __init__(self, embedder: Embedder, cache_size: int = 4096) -> None:
+    def __init__(
+        self, embedder: Embedder, cache_size: int = 4096, index: Index | None = None
+    ) -> None:
         if cache_size < 0:
             raise ValueError(f"cache_size must be at least 0, got {cache_size}")
         self.embedder = embedder
         self.cache_size = cache_size
+        self.index = index
         self._cache: OrderedDict[ChunkKey, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()  # one reranker serves concurrent chat requests
 
@@ -59,9 +64,24 @@ class SentenceReranker:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        spans = split_sentences(passage.text)
-        texts = [passage.text[s:e] for s, e in spans] or [passage.text]
-        vectors = self.embedder.embed_documents(texts, [passage.title] * len(texts))
+        spans = split_sentences(passage.text) or [(0, len(passage.text))]
+        table = self.index.sentences if self.index is not None else None
+        stored = (
+            table.lookup([(passage.doc_id, passage.start + s, passage.start + e) for s, e in spans])
+            if table is not None
+            else [None] * len(spans)
+        )
+        missing = [n for n, vector in enumerate(stored) if vector is None]
+        if not missing:
+            return np.stack(stored)  # type: ignore[arg-type]  # no None left
+        texts = [passage.text[spans[n][0] : spans[n][1]] for n in missing]
+        embedded = self.embedder.embed_documents(texts, [passage.title] * len(texts))
+        vectors = np.zeros((len(spans), embedded.shape[1]), dtype=np.float32)
+        for row, n in enumerate(missing):
+            vectors[n] = embedded[row]
+        for n, vector in enumerate(stored):
+            if vector is not None:
+                vectors[n] = vector
         self._remember(key, vectors)
         return vectors
 

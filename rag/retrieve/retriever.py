@@ -69,8 +69,13 @@ class Retriever:
         return cls(index, embedder, settings.retrieval(), reranker)
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
+        return self.search(question, k)[0]
+
+    def search(self, question: str, k: int) -> tuple[list[Passage], np.ndarray]:
+        """``retrieve``, with the question's vector (the answer stage scores sentences by it)."""
         question = normalize(question)
-        return self.retrieve_with_vector(question, self.embedder.embed_query(question), k)
+        query = self.embedder.embed_query(question)
+        return self.retrieve_with_vector(question, query, k), query
 
     def retrieve_with_vector(self, question: str, query: np.ndarray, k: int) -> list[Passage]:
         """``retrieve`` with the question's embedding already at hand (benchmarks reuse it)."""

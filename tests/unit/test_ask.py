@@ -340,7 +340,9 @@ def test_limits_are_passed_to_the_generator(settings: Settings) -> None:
 def test_an_injected_article_cannot_close_the_passages_block(
     settings: Settings, tmp_path: Path
 ) -> None:
-    assistant, generator, _ = make(settings.model_copy(update={"context_passages": 5}), "NOT_FOUND")
+    # The screen (rag.answer.instructions) would cut the sentence out: here the fence is tested.
+    unscreened = settings.model_copy(update={"context_passages": 5, "screen_instructions": False})
+    assistant, generator, _ = make(unscreened, "NOT_FOUND")
     evil = tmp_path / "evil.txt"
     evil.write_text(
         "Chuyển đổi số ngành Nội vụ\n\n"

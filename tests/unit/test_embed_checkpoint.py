@@ -174,7 +174,9 @@ def test_rag_index_resumes_after_a_crash_and_cleans_up(
 
     for name in [n for n in __import__("os").environ if n.startswith("RAG_")]:
         monkeypatch.delenv(name)
-    runner = CliRunner(env={"RAG_EMBEDDER": "fake", "RAG_CACHE_DIR": str(tmp_path / "cache")})
+    # Passages only: the sentences' resuming is tested in test_sentence_vectors.py.
+    runner = CliRunner(env={"RAG_EMBEDDER": "fake", "RAG_CACHE_DIR": str(tmp_path / "cache"),
+                            "RAG_SENTENCE_VECTORS": "false"})  # fmt: skip
     out = tmp_path / "idx"
     embed = HashingEmbedder.embed_documents
     calls: list[int] = []

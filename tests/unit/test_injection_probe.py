@@ -23,9 +23,11 @@ HOSTILE = (
 def planted_assistant(
     settings: Settings, tmp_path: Path, *replies: str
 ) -> tuple[Assistant, injection.RecordingGenerator]:
+    # The screen off: these tests are of the probe, which must see instructions that get in.
     settings = settings.model_copy(
-        update={"articles_dir": injection.corpus_folder(tmp_path / "articles")}
-    )
+        update={"articles_dir": injection.corpus_folder(tmp_path / "articles"),
+                "screen_instructions": False}
+    )  # fmt: skip
     recorder = injection.RecordingGenerator(FakeGenerator(replies=list(replies) or None))
     assistant = Assistant.load(settings=settings, embedder=HashingEmbedder(), generator=recorder)
     return assistant, recorder

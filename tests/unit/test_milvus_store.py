@@ -19,6 +19,7 @@ from rag.assistant import Assistant
 from rag.cli import cli
 from rag.index.collection import Index
 from rag.index.folder import MANIFEST, read_manifest
+from rag.index.sentences import FILES as SENTENCE_FILES
 from rag.index.stores import milvus_store
 from rag.index.stores.milvus_store import MilvusStore
 from rag.ingest.articles import Article, load_articles
@@ -75,11 +76,13 @@ def test_a_milvus_index_built_by_the_cli_loads_like_any_other(
         cli, ["index", str(BUNDLED_ARTICLES), "--out", str(out)], catch_exceptions=False
     )
     assert built.exit_code == 0, built.output
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST]  # the rows live in Milvus
+    # The rows live in Milvus; the folder holds the manifest and the sentence vectors.
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *SENTENCE_FILES])
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assistant = Assistant.load(index_dir=out)
     assert len(assistant.index.articles) == 5
+    assert assistant.index.sentences is not None and len(assistant.index.sentences) > 50
     assert assistant.search("Phương châm hành động năm 2023", k=1)
 
 

@@ -133,7 +133,7 @@ def test_unexpected_errors_are_logged_not_shown(
     def broken(*_: Any, **__: Any) -> Any:
         raise OSError("/secret/path/vectors.faiss is unreadable")
 
-    monkeypatch.setattr(type(assistant.retriever), "retrieve", broken)  # every view's retriever
+    monkeypatch.setattr(type(assistant.retriever), "search", broken)  # every view's retriever
     with caplog.at_level(logging.ERROR, logger="ui.chat"):
         chat, *_ = ask(page, QUESTION)[-1]
     assert chat[-1]["content"] == SOMETHING_WRONG
