@@ -20,6 +20,7 @@ from rag.answer.checks import RETRY_ON, Draft, draft_from_reply, failing_check, 
 from rag.answer.context import evidence_gap, select_context
 from rag.answer.focus import focus_context
 from rag.answer.instructions import screened
+from rag.answer.meaning import meaning_of
 from rag.answer.prompting import ABSTENTION, build_messages
 from rag.answer.reply import ParsedReply, hold_back_marker, parse_reply
 from rag.answer.retry import (
@@ -153,10 +154,10 @@ class Assistant:
         language = guess_language(question)
         searched = standalone_question(question, history)
         pool, query = self.retriever.search(searched, self.settings.candidate_pool)
-        context = select_context(pool, self.index, self.settings)
+        whole = context = select_context(pool, self.index, self.settings)
         if self.settings.focus_chars:
             context = focus_context(
-                context, query, self.reranker, self.settings.focus_chars,
+                whole, query, self.reranker, self.settings.focus_chars,
                 self.settings.focus_neighbours,
             )  # fmt: skip
         if self.settings.screen_instructions:  # sentences that speak to the model go unread
@@ -172,9 +173,11 @@ class Assistant:
         pieces: list[str] = []
         yield from hold_back_marker(self._generate(messages, pieces))
         clock.lap("generate")
+        meaning = meaning_of(self.embedder, self.reranker, whole, context)
         draft = draft_from_reply(
-            parse_reply("".join(pieces), len(context)), searched, language, context
-        )
+            parse_reply("".join(pieces), len(context)), searched, language, context, meaning,
+            self.settings.min_meaning_support,
+        )  # fmt: skip
         if failed := failing_check(draft):
             check, reason = failed
             log.info("first reply not given: %s", reason)
@@ -207,7 +210,8 @@ class Assistant:
             composed = self._complete(composing_messages(draft.question, extract), COMPOSE_TOKENS)
         text = answer_text(extract, draft.language, composed)
         reply = ParsedReply(text, [extract.passage], False)
-        return draft_from_reply(reply, draft.question, draft.language, context)
+        return draft_from_reply(reply, draft.question, draft.language, context, draft.meaning,
+                                draft.min_meaning)  # fmt: skip
 
     def _complete(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
         return "".join(

@@ -29,6 +29,10 @@ from rag.types import Passage
 # quote is not grounded (the share ``supporting_passages`` uses to cite).
 MIN_WORD_SUPPORT = 0.5
 
+# How close in meaning an answer is to each context passage (its best sentence's cosine to the
+# answer): given by the assistant, which has the embedder; words cannot tell across languages.
+Meaning = Callable[[str], list[float]]
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -40,6 +44,10 @@ class Draft:
     cited: list[int]  # indices into ``context``
     context: list[Passage]
     not_found: bool = False
+    meaning: Meaning | None = field(default=None, repr=False, compare=False)
+    # An English answer with no figure, name or quote that a passage holds stands when it is
+    # at least this close in meaning to a passage (set by the assistant from the settings).
+    min_meaning: float = 1.01
     evidence: Evidence = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,17 +67,34 @@ class Draft:
         """The context passages that hold ``fact``."""
         return self.evidence.holds(fact)
 
+    @cached_property
+    def close_in_meaning(self) -> list[int]:
+        """For an English answer: the passages at least ``min_meaning`` close to it in meaning,
+        closest first (at most two); empty for Vietnamese, compared word for word."""
+        if self.language != "en" or self.meaning is None or not self.text:
+            return []
+        scores = self.meaning(" ".join(without_citations(self.text).split()))
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+        return [i for i in ranked if scores[i] >= self.min_meaning][:2]
+
 
 def draft_from_reply(
-    reply: ParsedReply, question: str, language: str, context: list[Passage]
+    reply: ParsedReply,
+    question: str,
+    language: str,
+    context: list[Passage],
+    meaning: Meaning | None = None,
+    min_meaning: float = 1.01,
 ) -> Draft:
     """The reply as a draft citing the passages that hold its facts.
 
     A reply that forgot to cite, or cites passages holding none of its facts, cites the
     passages that hold them (the model's numbers are often off when it read several
-    passages); without facts, the passages that visibly support its words.
+    passages); without facts, the passages that visibly support its words, or (English) those
+    closest to it in meaning.
     """
-    draft = Draft(question, language, reply.text, list(reply.cited), context, reply.not_found)
+    draft = Draft(question, language, reply.text, list(reply.cited), context, reply.not_found,
+                  meaning, min_meaning)  # fmt: skip
     if not draft.text:
         return draft
     holders = _holders(draft)
@@ -79,11 +104,12 @@ def draft_from_reply(
         return draft
     else:
         cited = supporting_passages(draft.text, context, question=question, language=language)
+        cited = cited or draft.close_in_meaning
     if cited == draft.cited or not cited:
         return draft
     text = " ".join(without_citations(draft.text).split()).replace(" .", ".")
     text += "".join(f" [{n}]" for n in range(1, len(cited) + 1))
-    return Draft(question, language, text, cited, context, reply.not_found)
+    return Draft(question, language, text, cited, context, reply.not_found, meaning, min_meaning)
 
 
 def _holders(draft: Draft) -> list[int]:
@@ -114,12 +140,13 @@ def cites_nothing(draft: Draft) -> str | None:
 
 def no_grounded_fact(draft: Draft) -> str | None:
     """Nothing the answer adds is found in a passage: no fact, or (for an answer without
-    figures, names or quotes) under half of its new words."""
+    figures, names or quotes) under half of its new words, or for an English one, no passage
+    close to it in meaning."""
     if any(draft.where(f) for f in draft.facts):
         return None
     if not any(judged(f) for f in draft.facts):
         best = max((support(draft.text, p, draft.question) for p in draft.context), default=0.0)
-        if best >= MIN_WORD_SUPPORT:
+        if best >= MIN_WORD_SUPPORT or draft.close_in_meaning:
             return None
     return f"no fact of the reply is found in a passage: {draft.text[:200]!r}"
 

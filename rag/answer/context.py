@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rag.answer.places import provinces_in
 from rag.index.collection import Index
 from rag.retrieve.timeaware import question_years, year_match
 from rag.settings import Settings
@@ -87,7 +88,8 @@ def evidence_gap(question: str, pool: list[Passage], min_relevance: float) -> st
     """Why the retrieved passages cannot hold the answer, or None if they might.
 
     - nothing retrieved is similar enough to the question to be about it;
-    - the question asks about a year that none of the related passages names.
+    - the question asks about a year that none of the related passages names;
+    - the question names provinces, none of which a related passage names.
     """
     if not pool:
         return "the collection is empty"
@@ -97,4 +99,7 @@ def evidence_gap(question: str, pool: list[Passage], min_relevance: float) -> st
     asked = question_years(question)
     if asked and not any(year_match(asked, p.text) > 0 for p in pool):
         return f"no related passage mentions {', '.join(map(str, sorted(asked)))}"
+    named = provinces_in(question)
+    if named and not any(provinces_in(f"{p.title}\n{p.text}") & named for p in pool):
+        return f"no related passage names {', '.join(sorted(named))}"
     return None

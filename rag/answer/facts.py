@@ -37,6 +37,10 @@ _QUOTE = re.compile(r"“([^”\n]{2,200})”|\"([^\"\n]{2,200})\"|«([^»\n]{2,
 _VIETNAMESE = re.compile(r"[^\x00-\x7f]")
 _POINTERS = re.compile(r"\b(?:passages?|pages?|paragraphs?|đoạn|trang)\s+\d+", re.IGNORECASE)
 _TRIM = " \t.,;:!?()[]'\"“”«»"
+# The numbers of a list the reply is written as ("1. ...", "2) ...", "(3) ..."): not figures.
+_LIST_MARKER = re.compile(r"(?m)^[ \t]*\(?\d{1,2}[.)][ \t]+|(?<!\w)\(\d{1,2}\)[ \t]")
+# Where a sentence starts: its first word is capitalised whatever it is.
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|[\"“(\[]\s*)$")
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,14 @@ def digits(number: str) -> str:
 def facts_of(answer: str) -> list[Fact]:
     """The facts an answer states, in order: dates, figures, quotes, names.
 
-    Citation markers and pointers into the sources ("passage 2") are not facts. A name is a run
-    of two or more capitalised words starting at the first word with Vietnamese letters
-    (English titles before it are not part of it); an ASCII-only run ("Nguyen Van A") counts
-    as a name too, but is only judged where found (see ``Evidence.holds``).
+    Citation markers, pointers into the sources ("passage 2") and the numbers of a list are not
+    facts. A name is a run of two or more capitalised words starting at the first word with
+    Vietnamese letters (English titles before it are not part of it); an ASCII-only run
+    ("Nguyen Van A") counts as a name too, and so does one capitalised ASCII word inside a
+    sentence ("DuMont", "Tyndale"), but those are only judged where found (``judged``).
     """
     text = _POINTERS.sub(" ", without_citations(normalize(answer)))
+    text = _LIST_MARKER.sub(" ", text)
     found: list[Fact] = []
     for match in _DATE.finditer(text):
         found.append(Fact("date", match.group(0)))
@@ -81,11 +87,33 @@ def facts_of(answer: str) -> list[Fact]:
         quoted = next(g for g in match.groups() if g is not None).strip(_TRIM)
         if quoted:
             found.append(Fact("quote", quoted))
-    for words in _capitalised_runs(_QUOTE.sub(" ", text)):
+    unquoted = _QUOTE.sub(" ", text)
+    for words in _capitalised_runs(unquoted):
         first = next((i for i, w in enumerate(words) if _VIETNAMESE.search(w)), 0)
         if len(words) - first >= 2:
             found.append(Fact("name", " ".join(words[first:])))
+    found.extend(Fact("name", word) for word in _single_names(unquoted))
     return found
+
+
+def _single_names(text: str) -> list[str]:
+    """Capitalised ASCII words of three letters or more, alone inside a sentence."""
+    words = list(_WORD.finditer(text))
+    names = []
+    for n, match in enumerate(words):
+        word = match.group(0)
+        if len(word) < 3 or not word[0].isupper() or _VIETNAMESE.search(word):
+            continue
+        if _SENTENCE_START.search(text[: match.start()]):
+            continue
+        beside = [words[i] for i in (n - 1, n + 1) if 0 <= i < len(words)]
+        joined = [
+            w for w in beside
+            if w.group(0)[0].isupper() and text[min(w.end(), match.end()) : max(w.start(), match.start())] == " "
+        ]  # fmt: skip
+        if not joined:  # not part of a run, which is a name of its own
+            names.append(word)
+    return names
 
 
 def _capitalised_runs(text: str) -> list[list[str]]:

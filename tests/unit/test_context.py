@@ -187,3 +187,33 @@ def test_gap_when_no_passage_names_the_asked_year() -> None:
     assert evidence_gap("Năm 2021 tuyển bao nhiêu?", pool, 0.2) is None
     ranged = [*pool, p("Giai đoạn 2016 – 2019 đã tinh giản biên chế.", 0.3)]
     assert evidence_gap("Phương châm năm 2019 là gì?", ranged, 0.2) is None
+
+
+# --- places no related passage names ------------------------------------------------------
+
+
+def place_passage(text: str, score: float = 0.7) -> Passage:
+    return Passage("p", "Sở Nội vụ tổng kết năm 2021", None, text, score, 0, len(text))
+
+
+def test_a_question_about_a_province_no_related_passage_names_is_a_gap() -> None:
+    pool = [place_passage("Năm 2021, tỉnh Lạng Sơn tinh giản 149 trường hợp.")]
+    gap = evidence_gap("Năm 2021 tỉnh Quảng Ninh tinh giản bao nhiêu trường hợp?", pool, 0.2)
+    assert gap == "no related passage names Quảng Ninh"
+    assert evidence_gap("Năm 2021 tỉnh Lạng Sơn tinh giản bao nhiêu trường hợp?", pool, 0.2) is None
+
+
+def test_a_province_written_without_diacritics_is_the_same_province() -> None:
+    pool = [place_passage("Năm 2021, tỉnh Lạng Sơn tinh giản 149 trường hợp.")]
+    assert evidence_gap("How many people did Lang Son streamline in 2021?", pool, 0.2) is None
+    assert evidence_gap("How many did Ha Giang streamline in 2021?", pool, 0.2) is not None
+
+
+def test_one_province_of_several_named_is_enough() -> None:
+    pool = [place_passage("Năm 2021, tỉnh Lạng Sơn tinh giản 149 trường hợp.")]
+    assert evidence_gap("Lạng Sơn và Cao Bằng tinh giản bao nhiêu năm 2021?", pool, 0.2) is None
+
+
+def test_a_common_word_that_spells_a_province_in_lowercase_is_not_one() -> None:
+    pool = [place_passage("Năm 2021, ngành Nội vụ giữ vững ổn định.")]
+    assert evidence_gap("Năm 2021 ngành Nội vụ giữ hòa bình thế nào?", pool, 0.2) is None

@@ -122,3 +122,33 @@ def test_what_a_question_asks_for(question: str, expected: set[str]) -> None:
 def test_a_share_written_with_a_slash_is_a_figure_not_a_date() -> None:
     assert kinds("Hoàn thành 16/16 nhiệm vụ [1].") == [("figure", "16"), ("figure", "16")]
     assert kinds("Ngày 13/1 [1].") == [("date", "Ngày 13/1")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Các nhiệm vụ gồm:\n1. Cải cách hành chính\n2. Tinh giản biên chế\n3) Chuyển đổi số",
+        "Chỉ tiêu gồm (1) sắp xếp bộ máy và (2) tinh giản biên chế.",
+    ],
+)
+def test_the_numbers_of_a_list_are_not_figures(answer: str) -> None:
+    assert not [f for f in facts_of(answer) if f.kind in ("figure", "year")]
+
+
+def test_a_figure_at_the_start_of_a_line_is_still_a_figure() -> None:
+    assert ("figure", "7") in kinds("7 nhiệm vụ trọng tâm.\n63 điểm cầu.")
+    assert ("figure", "2.5") in kinds("2.5% là tỷ lệ.")
+
+
+def test_a_capitalised_word_alone_inside_a_sentence_is_a_name_judged_only_where_found() -> None:
+    answer = "The merger was proposed with DuMont in 1954."
+    names = [f for f in facts_of(answer) if f.kind == "name"]
+    assert names == [Fact("name", "DuMont")]
+    assert not judged(names[0])
+    assert Evidence(["Sáp nhập với Mạng lưới Truyền hình DuMont năm 1954."]).holds(names[0]) == [0]
+
+
+def test_a_sentence_first_word_or_a_word_of_a_run_is_not_a_single_name() -> None:
+    names = [f.text for f in facts_of("Luther wrote it. Then William Tyndale read it.")
+             if f.kind == "name"]  # fmt: skip
+    assert names == ["Then William Tyndale"]  # a run (name_variants drop its first words)
