@@ -107,13 +107,15 @@ def _single_names(text: str) -> list[str]:
         if _SENTENCE_START.search(text[: match.start()]):
             continue
         beside = [words[i] for i in (n - 1, n + 1) if 0 <= i < len(words)]
-        joined = [
-            w for w in beside
-            if w.group(0)[0].isupper() and text[min(w.end(), match.end()) : max(w.start(), match.start())] == " "
-        ]  # fmt: skip
-        if not joined:  # not part of a run, which is a name of its own
+        if not any(_joined(text, match, w) for w in beside):  # a run is a name of its own
             names.append(word)
     return names
+
+
+def _joined(text: str, word: re.Match[str], other: re.Match[str]) -> bool:
+    """Whether ``other`` is a capitalised word one space away from ``word``."""
+    gap = text[min(word.end(), other.end()) : max(word.start(), other.start())]
+    return other.group(0)[0].isupper() and gap == " "
 
 
 def _capitalised_runs(text: str) -> list[list[str]]:
