@@ -28,6 +28,8 @@ _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 # a single comma the Vietnamese way, as a decimal mark).
 _EN_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3}){2,}(?![\d,])")
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+# "4, 800": a model's spacing of 4.800 (one figure, as rag.answer.facts reads it).
+_SPACED_GROUP = re.compile(r"(?<![\d.,])(\d{1,3})([.,]) (\d{3})(?![\d])")
 _KEEP = "\x00"  # stands in for a decimal point while punctuation is removed
 
 
@@ -35,12 +37,14 @@ _KEEP = "\x00"  # stands in for a decimal point while punctuation is removed
 
 
 def normalize_answer(text: str) -> str:
-    """The form answers are compared in: ``"Hoà  247.344, the 10,01%"`` -> ``"hòa 247344 10.01"``.
+    """The form answers are compared in: ``"Hoà  247.344, the 10,01%"`` -> ``"hòa 247344 10.01"``
+    (and ``"4, 800"``, a model's spacing of 4.800, -> ``"4800"``).
 
     Punctuation becomes a space rather than vanishing (SQuAD drops it), so that ``2016-2020``
     and ``2016 – 2020`` agree.
     """
     text = normalize(text)
+    text = _SPACED_GROUP.sub(r"\1\3", text)
     text = _EN_THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), text)
     text = canonical_numbers(text).lower()
     text = _DECIMAL_POINT.sub(_KEEP, text)

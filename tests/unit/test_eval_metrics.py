@@ -40,6 +40,8 @@ from eval.metrics import (
         ("247.344", "247344"),  # Vietnamese thousands
         ("1.783.174 người", "1783174 người"),
         ("1,783,174", "1783174"),  # unambiguous English thousands
+        ("4, 800 lượt", "4.800 lượt"),  # a model's spacing of 4.800
+        ("3, 250", "3250"),
         ("10,01%", "10.01"),  # Vietnamese decimal comma, percent sign
         ("20,8 %", "20.8"),
         ("The Eiffel Tower!", "eiffel tower"),  # SQuAD: case, punctuation, articles
@@ -57,6 +59,7 @@ def test_normalize_answer_exact_forms() -> None:
     assert normalize_answer("  Sáng 27/12 ") == "sáng 27 12"
     assert normalize_answer("10.01") == "10.01"  # a decimal point survives punctuation removal
     assert normalize_answer("there theme") == "there theme"  # articles only as whole words
+    assert normalize_answer("in 2019, 150 people") == "in 2019 150 people"  # a year stays
 
 
 def test_different_numbers_stay_different() -> None:
