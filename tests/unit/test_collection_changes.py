@@ -221,3 +221,16 @@ def test_a_replaced_articles_event_years_are_read_again(
 
     assert year_bonus("Cảng Hải Phòng năm 2019") == pytest.approx(0.0, abs=1e-6)
     assert year_bonus("Cảng Hải Phòng năm 2024") > 0.01  # the new title's year, not the cached
+
+
+def test_writers_killed_at_random_moments_leave_a_loadable_index() -> None:
+    """The short form of benchmarks/bench_kills.py: SIGKILL at random times while a child keeps
+    adding articles (sentence vectors included); each time, the previous or a newer index loads."""
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_kills.py"), "--rounds", "4",
+         "--sentences", "--seed", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "4 writers killed at random" in run.stdout
+    assert "broken" not in run.stdout, run.stdout
