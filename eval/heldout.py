@@ -34,7 +34,8 @@ from typing import Any
 
 import click
 
-from rag import Assistant, RagError, Settings
+from rag import Assistant, Settings
+from rag.console import exit_status
 from rag.settings import BUNDLED_ARTICLES
 
 from . import DEVSET
@@ -222,14 +223,8 @@ def run_info(
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.out = args.out or DEFAULT_OUT / f"heldout-{args.half}"
-    try:
-        return run(Settings(), args)
-    except RagError as error:
-        click.secho(f"Error: {error}", fg="red", err=True)
-        return 1
-    except KeyboardInterrupt:  # while indexing; an interrupted evaluation returns normally
-        click.echo("Interrupted.", err=True)
-        return 130
+    # Ctrl-C while indexing; an interrupted evaluation returns normally.
+    return exit_status(lambda: run(Settings(), args))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -20,8 +20,7 @@ from typing import Any
 
 import click
 
-from rag.console import load_settings, tqdm_progress
-from rag.errors import RagError
+from rag.console import exit_status, load_settings, tqdm_progress
 from rag.settings import Settings
 
 from .corpus import open_assistant
@@ -35,14 +34,8 @@ COLUMNS = ("hit@1", "hit@3", "hit@5", "mrr@10", "em", "f1", "contains", "correct
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        return run(load_settings(), args)
-    except RagError as error:
-        click.secho(f"Error: {error}", fg="red", err=True)
-        return 1
-    except KeyboardInterrupt:  # while indexing; an interrupted evaluation returns normally
-        click.echo("Interrupted.", err=True)
-        return 130
+    # Ctrl-C while indexing; an interrupted evaluation returns normally.
+    return exit_status(lambda: run(load_settings(), args))
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

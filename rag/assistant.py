@@ -154,6 +154,10 @@ class Assistant:
         language = guess_language(question)
         searched = standalone_question(question, history)
         pool, query = self.retriever.search(searched, self.settings.candidate_pool)
+        if gap := evidence_gap(searched, pool, self.settings.min_relevance):
+            clock.lap("retrieve")
+            log.info("abstaining before generation: %s", gap)
+            return self._abstention(question, searched, language, clock)
         whole = context = select_context(pool, self.index, self.settings)
         if self.settings.focus_chars:
             context = focus_context(
@@ -165,9 +169,6 @@ class Assistant:
         clock.lap("retrieve")
         if not context:
             log.info("abstaining before generation: no passage is left to read")
-            return self._abstention(question, searched, language, clock)
-        if gap := evidence_gap(searched, pool, self.settings.min_relevance):
-            log.info("abstaining before generation: %s", gap)
             return self._abstention(question, searched, language, clock)
         messages = build_messages(searched, context, language)
         pieces: list[str] = []

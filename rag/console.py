@@ -45,14 +45,28 @@ def friendly_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except RagError as error:
-            click.secho(f"Error: {error}", fg="red", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+        except (RagError, KeyboardInterrupt) as stop:
+            sys.exit(reported(stop))
 
     return wrapper  # type: ignore[return-value]
+
+
+def exit_status(run: Callable[[], int]) -> int:
+    """``run()``'s exit status, or, for a script's ``main``, that of a RagError (1, shown as
+    one line) or of Ctrl-C (130): ``friendly_errors`` for functions that return a status."""
+    try:
+        return run()
+    except (RagError, KeyboardInterrupt) as stop:
+        return reported(stop)
+
+
+def reported(stop: RagError | KeyboardInterrupt) -> int:
+    """Say why the command stopped, on stderr; its exit status."""
+    if isinstance(stop, KeyboardInterrupt):
+        click.echo("Interrupted.", err=True)
+        return 130
+    click.secho(f"Error: {stop}", fg="red", err=True)
+    return 1
 
 
 def tqdm_progress(label: str, unit: str = "chunk") -> Callable[[int], Callable[[int], None]]:

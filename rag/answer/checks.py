@@ -32,6 +32,7 @@ MIN_WORD_SUPPORT = 0.5
 # How close in meaning an answer is to each context passage (its best sentence's cosine to the
 # answer): given by the assistant, which has the embedder; words cannot tell across languages.
 Meaning = Callable[[str], list[float]]
+MEANING_OFF = 1.01  # above any cosine: no answer is grounded by meaning
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Draft:
     meaning: Meaning | None = field(default=None, repr=False, compare=False)
     # An English answer with no figure, name or quote that a passage holds stands when it is
     # at least this close in meaning to a passage (set by the assistant from the settings).
-    min_meaning: float = 1.01
+    min_meaning: float = MEANING_OFF
     evidence: Evidence = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,7 +85,7 @@ def draft_from_reply(
     language: str,
     context: list[Passage],
     meaning: Meaning | None = None,
-    min_meaning: float = 1.01,
+    min_meaning: float = MEANING_OFF,
 ) -> Draft:
     """The reply as a draft citing the passages that hold its facts.
 

@@ -12,7 +12,7 @@ Sentences are scored by cosine to the question vector; their vectors come from a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -76,9 +76,13 @@ def focus_context(
         if i not in by_passage:  # its sentences could not be scored: read it whole
             focused.append(passage)
             continue
-        chosen = [s for s in by_passage[i] if (s.passage, s.number) in kept]
+        row = by_passage[i]
+        chosen = {s.number for s in row if (s.passage, s.number) in kept}
         if chosen:
-            focused.append(_cut(passage, chosen, len(by_passage[i])))
+            text, first, last = kept_text(passage.text, [(s.start, s.end) for s in row], chosen)
+            focused.append(
+                replace(passage, text=text, start=passage.start + first, end=passage.start + last)
+            )
     return focused
 
 
@@ -96,20 +100,22 @@ def _scored(
     ]
 
 
-def _cut(passage: Passage, chosen: list[_Sentence], total: int) -> Passage:
-    """The passage's text reduced to runs of consecutive chosen sentences, joined by a gap
-    mark; ``start``/``end`` still span it in the article."""
-    runs: list[list[_Sentence]] = []
-    for sentence in sorted(chosen, key=lambda s: s.number):
-        if runs and sentence.number == runs[-1][-1].number + 1:
-            runs[-1].append(sentence)
+def kept_text(
+    text: str, spans: Sequence[tuple[int, int]], kept: Collection[int]
+) -> tuple[str, int, int]:
+    """``text`` reduced to the sentences numbered ``kept`` (indices into ``spans``, which is
+    not empty): runs of consecutive ones as written, joined by a gap mark, with a mark at
+    either end where text was left out; and where the kept text starts and ends in ``text``.
+    (Also what the instruction screen leaves of a passage.)"""
+    runs: list[list[int]] = []
+    for number in sorted(kept):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
         else:
-            runs.append([sentence])
-    pieces = [passage.text[run[0].start : run[-1].end] for run in runs]
-    text = GAP.join(pieces)
-    if runs[0][0].number > 0:
-        text = GAP.lstrip() + text
-    if runs[-1][-1].number < total - 1:
-        text = text + GAP.rstrip()
-    first, last = runs[0][0].start, runs[-1][-1].end
-    return replace(passage, text=text, start=passage.start + first, end=passage.start + last)
+            runs.append([number])
+    joined = GAP.join(text[spans[run[0]][0] : spans[run[-1]][1]] for run in runs)
+    if runs[0][0] > 0:
+        joined = GAP.lstrip() + joined
+    if runs[-1][-1] < len(spans) - 1:
+        joined = joined + GAP.rstrip()
+    return joined, spans[runs[0][0]][0], spans[runs[-1][-1]][1]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.answer.focus import kept_text
 from rag.ingest.chunking import split_sentences
 from rag.types import Passage
 
-GAP = " … "
 _I = re.IGNORECASE
 
 # Each (name, pattern) is one way a sentence speaks to the model rather than to a reader.
@@ -62,22 +62,13 @@ def instruction_rule(sentence: str) -> str | None:
 def without_instructions(passage: Passage) -> Passage | None:
     """The passage with its instruction sentences cut out; None if nothing else is left."""
     spans = split_sentences(passage.text)
-    kept = [(a, b) for a, b in spans if instruction_rule(passage.text[a:b]) is None]
+    kept = [n for n, (a, b) in enumerate(spans) if instruction_rule(passage.text[a:b]) is None]
     if len(kept) == len(spans):
         return passage
     if not kept:
         return None
-    pieces: list[str] = []
-    for n, (a, b) in enumerate(kept):
-        if n and spans.index((a, b)) != spans.index(kept[n - 1]) + 1:
-            pieces.append(GAP.strip())
-        pieces.append(passage.text[a:b])
-    text = " ".join(pieces)
-    if spans.index(kept[0]) > 0:
-        text = f"{GAP.strip()} {text}"
-    if spans.index(kept[-1]) < len(spans) - 1:
-        text = f"{text} {GAP.strip()}"
-    return replace(passage, text=text)
+    # Offsets stay: a focused passage's text no longer maps onto its span sentence by sentence.
+    return replace(passage, text=kept_text(passage.text, spans, kept)[0])
 
 
 def screened(passages: list[Passage]) -> list[Passage]:

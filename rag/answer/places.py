@@ -10,10 +10,9 @@ their capitals, so "hòa bình" (peace) is not the province Hòa Bình.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-from rag.text import normalize
+from rag.text import normalize, strip_diacritics
 
 PROVINCES = (
     "An Giang", "Bà Rịa - Vũng Tàu", "Bắc Giang", "Bắc Kạn", "Bạc Liêu", "Bắc Ninh", "Bến Tre",
@@ -38,8 +37,7 @@ ALIASES = {
 
 def plain(text: str) -> str:
     """Without diacritics (đ as d), capitals kept, spaces tidied."""
-    decomposed = unicodedata.normalize("NFD", normalize(text).replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+    return " ".join(strip_diacritics(normalize(text)).split())
 
 
 @lru_cache(maxsize=1)

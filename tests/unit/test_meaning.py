@@ -74,3 +74,11 @@ def test_closeness_is_the_best_sentence_cosine_of_the_passage_of_that_article() 
         )
     )
     assert score == expected and score > 0.5
+
+
+def test_the_same_answer_text_is_embedded_once() -> None:
+    embedder = HashingEmbedder(256)
+    closeness = meaning_of(embedder, SentenceReranker(embedder), [PRIMES], [PRIMES])
+    before = embedder.calls
+    assert closeness(REPLY) == closeness(REPLY)
+    assert embedder.calls - before == 2  # the answer once, the passage's sentences once
