@@ -21,6 +21,7 @@ question file's keys; and each figure's ratio product/naive.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
@@ -32,6 +33,7 @@ from speed_tools import (
     Measured,
     RecordingGenerator,
     RssSampler,
+    cpu_summary,
     judged_right,
     load_questions,
     peak_rss_bytes,
@@ -226,6 +228,7 @@ def report(runs: dict[str, list[Measured]], memory: dict[str, int], settings: Se
     print(f"\n{count} questions; product: {settings.generator_backend} backend, "
           f"prompt_lookup_tokens={settings.prompt_lookup_tokens}, "
           f"max_new_tokens={settings.max_new_tokens}; warm = questions 2..{count}")  # fmt: skip
+    print(f"CPU: {cpu_summary()}, {os.cpu_count()} cores")
     print(f"{'':<34} {'naive':>13} {'product':>13} {'ratio':>7}")
     row("total answer time p50 (warm)", over(lambda m: m.total_s, 50), " s")
     row("total answer time p90 (warm)", over(lambda m: m.total_s, 90), " s")
@@ -236,6 +239,8 @@ def report(runs: dict[str, list[Measured]], memory: dict[str, int], settings: Se
     row("decoding tokens/s p50 (warm)", over(lambda m: m.decode_rate, 50), "", 1)
     row("new tokens p50 (warm)", over(lambda m: m.new_tokens or None, 50), "", 0)
     row("prompt tokens p50 (warm)", over(lambda m: m.prompt_tokens or None, 50), "", 0)
+    # Prefill speed sets the first token; the product's system turn comes from the prefix cache.
+    row("prompt tokens / first-token s p50", over(_prefill_rate, 50), "", 0)
     row("generator load RSS", {k: v / 2**30 for k, v in memory.items()}, " GiB")
     growth = {k: max(m.rss_growth for m in v) / 2**30 for k, v in runs.items()}
     row("most RSS one answer added", growth, " GiB")
@@ -243,6 +248,10 @@ def report(runs: dict[str, list[Measured]], memory: dict[str, int], settings: Se
     print(f"process peak RSS {peak_rss_bytes() / 2**30:.2f} GiB (embedder, index and both "
           f"generators); mean total: naive {statistics.mean(m.total_s for m in runs['naive']):.2f}"
           f" s, product {statistics.mean(m.total_s for m in runs['product']):.2f} s")  # fmt: skip
+
+
+def _prefill_rate(measured: Measured) -> float | None:
+    return measured.prompt_tokens / measured.first_s if measured.prompt_tokens else None
 
 
 if __name__ == "__main__":

@@ -48,6 +48,22 @@ def judged_right(item: dict[str, Any], text: str, abstained: bool) -> bool:
     return not abstained and all(holds(text, key) for key in item["keys"])
 
 
+def cpu_summary() -> str:
+    """The CPU's model name and the matrix extensions that set prefill speed (AMX, AVX-512
+    bf16/VNNI): times on machines that differ here are not comparable."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "unknown CPU"
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("model name")), "unknown CPU")  # fmt: skip
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines()
+                      if line.startswith("flags")), []))  # fmt: skip
+    wanted = ("amx_tile", "amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni")
+    present = [flag for flag in wanted if flag in flags]
+    return f"{name}; {', '.join(present) or 'no AMX or AVX-512 bf16/VNNI'}"
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * _PAGE

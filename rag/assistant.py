@@ -12,6 +12,7 @@ import time
 import unicodedata
 from collections.abc import Generator as PieceGenerator
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from rag.answer.focus import focus_context
 from rag.answer.instructions import screened
 from rag.answer.meaning import meaning_of
 from rag.answer.prompting import ABSTENTION, build_messages
+from rag.answer.quoting import exact_names
 from rag.answer.reply import ParsedReply, hold_back_marker, parse_reply
 from rag.answer.retry import (
     COMPOSE_TOKENS,
@@ -175,10 +177,11 @@ class Assistant:
         yield from hold_back_marker(self._generate(messages, pieces))
         clock.lap("generate")
         meaning = meaning_of(self.embedder, self.reranker, whole, context)
+        reply = parse_reply("".join(pieces), len(context))
+        reply = replace(reply, text=exact_names(reply.text, context))  # names as written there
         draft = draft_from_reply(
-            parse_reply("".join(pieces), len(context)), searched, language, context, meaning,
-            self.settings.min_meaning_support,
-        )  # fmt: skip
+            reply, searched, language, context, meaning, self.settings.min_meaning_support
+        )
         if failed := failing_check(draft):
             check, reason = failed
             log.info("first reply not given: %s", reason)

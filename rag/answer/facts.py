@@ -69,7 +69,8 @@ def facts_of(answer: str) -> list[Fact]:
 
     Citation markers, pointers into the sources ("passage 2") and the numbers of a list are not
     facts. A name is a run of two or more capitalised words starting at the first word with
-    Vietnamese letters (English titles before it are not part of it); an ASCII-only run
+    Vietnamese letters (English titles before it are not part of it), or at the word before it
+    when that is the run's last; an ASCII-only run
     ("Nguyen Van A") counts as a name too, and so does one capitalised ASCII word inside a
     sentence ("DuMont", "Tyndale"), but those are only judged where found (``judged``).
     """
@@ -90,8 +91,10 @@ def facts_of(answer: str) -> list[Fact]:
     unquoted = _QUOTE.sub(" ", text)
     for words in _capitalised_runs(unquoted):
         first = next((i for i, w in enumerate(words) if _VIETNAMESE.search(w)), 0)
-        if len(words) - first >= 2:
-            found.append(Fact("name", " ".join(words[first:])))
+        # A foreign name whose only accented word is its last ("Ferenc Deák") keeps the word
+        # before it. The compromise: an English title before a one-word name ("Minister Đạt")
+        # is kept too, and is then looked up with the name.
+        found.append(Fact("name", " ".join(words[min(first, len(words) - 2) :])))
     found.extend(Fact("name", word) for word in _single_names(unquoted))
     return found
 

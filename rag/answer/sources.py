@@ -9,6 +9,7 @@ another year, another place, or gives the name another rank, the fact is someone
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from rag.answer.facts import Evidence, Fact, asked_kinds, folded, name_variants
@@ -73,6 +74,15 @@ _NATIONAL = re.compile(
     re.IGNORECASE,
 )
 
+# A question asking which place: the place named beside the answer is the answer, not a sign
+# that the fact belongs to another place than the one asked about.
+_ASKS_PLACE = re.compile(
+    r"(?<!\w)(?:ở đâu|tại đâu|nơi nào|(?:tỉnh|thành phố|quận|huyện|xã|địa phương|nước|vùng) nào"
+    r"|where|(?:which|what) (?:province|city|district|county|state|country|town|region|place))"
+    r"(?!\w)",
+    re.IGNORECASE,
+)
+
 Role = tuple[bool, str]  # (deputy, the role as folded Vietnamese)
 
 
@@ -120,7 +130,15 @@ def role_conflict(question: str, facts: list[Fact], passages: list[Passage]) -> 
 
 
 def places(text: str) -> set[str]:
-    return {folded(m.group(1)) for m in _PLACE.finditer(normalize(text))}
+    """The places a text names after a place word ("tỉnh Lạng Sơn", "điểm cầu Hà Nội")."""
+    found = set()
+    for match in _PLACE.finditer(normalize(text)):
+        # The pattern's letter range also holds lowercase letters ("đã", "được"): a name is
+        # the run of words that really start with a capital.
+        words = list(itertools.takewhile(lambda w: w[:1].isupper(), match.group(1).split()))
+        if words:
+            found.add(folded(" ".join(words)))
+    return found
 
 
 def place_conflict(question: str, facts: list[Fact], passages: list[Passage]) -> str | None:
@@ -128,8 +146,11 @@ def place_conflict(question: str, facts: list[Fact], passages: list[Passage]) ->
 
     The question names a place (a province, a connection point) or the nation; a fact whose
     source sentences name only other places, or the national level, and never the asked one,
-    belongs to someone else. Sentences naming no place are not judged.
+    belongs to someone else. Sentences naming no place are not judged, nor are questions that
+    ask which place.
     """
+    if _ASKS_PLACE.search(normalize(question)):
+        return None
     context = " ".join(p.text for p in passages)
     asked = places(question) | {p for p in places(context) if p in folded(question)}
     national = bool(_NATIONAL.search(question))

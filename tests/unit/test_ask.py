@@ -516,3 +516,13 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention(
     assistant, _, _ = make(settings, reply, "NOT_FOUND")
     answer = assistant.ask(VI_QUESTION)
     assert answer.abstained and answer.text == ABSTENTION["vi"]
+
+
+def test_a_shortened_name_in_the_reply_is_given_as_the_passage_writes_it(
+    settings: Settings,
+) -> None:
+    # The model dropped the "Thủ tướng" of "Phó Thủ tướng Trần Lưu Quang" (rag.answer.quoting).
+    assistant, _, _ = make(settings, "Phó Trần Lưu Quang chủ trì hội nghị [1].")
+    answer = assistant.ask("Ai chủ trì hội nghị tổng kết năm 2023?")
+    assert not answer.abstained
+    assert answer.text.startswith("Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị"), answer.text

@@ -23,6 +23,7 @@ from rag.answer.checks import (
     wrong_role,
 )
 from rag.answer.reply import parse_reply
+from rag.answer.sources import places
 from rag.types import Passage
 
 
@@ -209,6 +210,31 @@ def test_a_national_count_given_for_a_province_is_caught() -> None:
     question = "Tỉnh Nam Định có bao nhiêu đơn vị được sắp xếp?"
     assert wrong_place(draft("Có 2.140 đơn vị [2].", question, context=WHOSE)) is not None
     assert wrong_place(draft("Có 135 đơn vị [2].", question, context=WHOSE)) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Jacksonville nằm ở quận nào?", "In which county is Jacksonville?",
+     "Where is Jacksonville the county seat?"],
+)  # fmt: skip
+def test_the_place_beside_the_answer_is_the_answer_when_the_question_asks_which_place(
+    question: str,
+) -> None:
+    seat = passage(
+        "Năm 1822, thành phố Jacksonville được thành lập. Đây là quận lỵ của quận Duval, "
+        "mà chính quyền thành phố đã hợp nhất vào năm 1968."
+    )
+    assert wrong_place(draft("Quận Duval [1].", question, "vi", [seat])) is None
+    # Asked of the same place without asking which place, the sentence is still someone else's.
+    other = "Jacksonville hợp nhất với chính quyền quận vào năm nào?"
+    assert wrong_place(draft("Năm 1968 [1].", other, "vi", [seat])) is not None
+
+
+def test_a_place_word_before_a_lowercase_word_names_no_place() -> None:
+    # "đ" lies inside the capital-letter range of the pattern: "thành phố đã" once named "đã".
+    assert places("Chính quyền thành phố đã hợp nhất, tỉnh được khen.") == set()
+    assert places("Năm 1822, thành phố Jacksonville được thành lập.") == {"jacksonville"}
+    assert places("Tại điểm cầu tỉnh Lạng Sơn có đồng chí Quỳnh.") == {"lạng sơn"}
 
 
 def test_a_fact_from_a_sentence_naming_no_place_is_not_judged() -> None:

@@ -80,6 +80,14 @@ def test_a_name_with_an_english_title_before_it_is_found() -> None:
     assert EVIDENCE.holds(fact) == [0]
 
 
+def test_a_foreign_name_accented_only_in_its_last_word_is_a_name() -> None:
+    assert kinds("Dưới sự chỉ đạo của Ferenc Deák [1].") == [("name", "Ferenc Deák")]
+    assert Evidence(["những người Hungary dưới thời Ferenc Deák đã chỉ đạo"]).holds(
+        Fact("name", "Ferenc Deák")
+    ) == [0]
+    assert kinds("Deputy Prime Minister Trần Lưu Quang [1].") == [("name", "Trần Lưu Quang")]
+
+
 def test_a_name_must_match_whole_words() -> None:
     assert EVIDENCE.holds(Fact("name", "Nguyễn Thị Ho")) == []
 

@@ -1,0 +1,125 @@
+"""Names quoted as the passages write them.
+
+A small model shortens or trims the names it copies: "Sân bay Los Angeles" for the passage's
+"Sân bay quốc tế Los Angeles", "Luật Nam Phi" for "Đạo luật Trường học Nam Phi". A capitalised
+run of the answer that no passage holds, but whose words one passage's phrase holds in the same
+order with a few words between (within one sentence), is replaced by that phrase. Only one
+phrase may qualify, across all passages: two candidates are a guess, and the answer is left as
+the model wrote it (the checks then judge it as before).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer.facts import Evidence, Fact, folded
+from rag.text import normalize
+from rag.types import Passage
+
+_WORD = re.compile(r"[^\W_]+")
+# At most this many passage words between the answer's words: "quốc tế", "Truyền hình".
+MAX_INSERTED = 3
+MAX_SPAN = 7  # words of the answer that may stand for one name (a title and a full name)
+MAX_LEFT = 2  # words a name may start before the passage's first matching word
+_SENTENCE_BREAK = re.compile(r"[.!?;:\n]\s")
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    folded: str
+    start: int
+    end: int
+
+
+def exact_names(answer: str, passages: list[Passage]) -> str:
+    """The answer with each shortened name replaced by the one phrase of a passage it stands
+    for; unchanged when no name needs it or the phrase is not unique."""
+    texts = [normalize(p.text) for p in passages]
+    evidence = Evidence(texts)
+    words_of = [_words(t) for t in texts]
+    answer = normalize(answer)
+    done = len(answer)  # spans are replaced from the end, so earlier offsets stay valid
+    for span in reversed(_spans(answer, _words(answer))):
+        if span[-1].end > done:
+            continue
+        phrase = answer[span[0].start : span[-1].end]
+        if evidence.holds(Fact("quote", phrase)):  # the whole phrase, not its last words
+            continue
+        found = {
+            folded(p): p
+            for text, words in zip(texts, words_of, strict=True)
+            for p in _phrases(span, text, words)
+        }
+        if len(found) == 1:
+            answer = answer[: span[0].start] + next(iter(found.values())) + answer[span[-1].end :]
+            done = span[0].start
+    return answer
+
+
+def _words(text: str) -> list[_Word]:
+    return [_Word(m.group(0), folded(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _spans(text: str, words: list[_Word]) -> list[list[_Word]]:
+    """Word spans that may be a name: from a capitalised word opening a run of capitalised
+    words to one closing a run, two to ``MAX_SPAN`` words, within a sentence; the longest
+    for each start, in order of their starts."""
+
+    def capital(i: int) -> bool:
+        return 0 <= i < len(words) and words[i].text[:1].isupper()
+
+    def joined(i: int) -> bool:  # words i and i + 1 are one space apart
+        return 0 <= i < len(words) - 1 and words[i + 1].start - words[i].end == 1
+
+    spans = []
+    for a in range(len(words)):
+        if not capital(a) or (capital(a - 1) and joined(a - 1)):
+            continue
+        ends = [b for b in range(a + 1, min(len(words), a + MAX_SPAN))
+                if capital(b) and not (capital(b + 1) and joined(b))
+                and not _SENTENCE_BREAK.search(text[words[a].start : words[b].end])]  # fmt: skip
+        if ends:
+            spans.append(words[a : ends[-1] + 1])
+    return spans
+
+
+def _phrases(run: list[_Word], text: str, words: list[_Word]) -> list[str]:
+    """Phrases of ``text`` holding the run's words in order, a few words inserted, starting
+    earlier where the passage's first matching word is not capitalised ("Đạo luật ...")."""
+    wanted = [w.folded for w in run]
+    found = []
+    for i, word in enumerate(words):
+        if word.folded != wanted[0]:
+            continue
+        end = _subsequence_end(wanted, words, i)
+        if end is None or end - i + 1 - len(wanted) > MAX_INSERTED:
+            continue
+        start = i
+        while (not words[start].text[:1].isupper() and i - start < MAX_LEFT and start > 0
+               and _joined(words, start - 1)):  # fmt: skip
+            start -= 1
+        if not words[start].text[:1].isupper():
+            continue
+        phrase = text[words[start].start : words[end].end]
+        if not _SENTENCE_BREAK.search(phrase):
+            found.append(phrase)
+    return found
+
+
+def _subsequence_end(wanted: list[str], words: list[_Word], start: int) -> int | None:
+    """Index of the passage word that completes ``wanted`` in order from ``start``, or None
+    when more than ``MAX_INSERTED`` words would come between."""
+    k, limit = 0, start + len(wanted) + MAX_INSERTED
+    for j in range(start, min(len(words), limit)):
+        if words[j].folded == wanted[k]:
+            k += 1
+            if k == len(wanted):
+                return j
+    return None
+
+
+def _joined(words: list[_Word], i: int) -> bool:
+    """Whether word ``i`` and the next are one space apart (the same phrase)."""
+    return words[i + 1].start - words[i].end == 1
