@@ -3,7 +3,8 @@
 A small model shortens or trims the names it copies: "Sân bay Los Angeles" for the passage's
 "Sân bay quốc tế Los Angeles", "Luật Nam Phi" for "Đạo luật Trường học Nam Phi". A capitalised
 run of the answer that no passage holds, but whose words one passage's phrase holds in the same
-order with a few words between (within one sentence), is replaced by that phrase. Only one
+order with a few words inserted in one place (no punctuation between), is replaced by that
+phrase. The answer's words must look like a name: capitalised, but for the second. Only one
 phrase may qualify, across all passages: two candidates are a guess, and the answer is left as
 the model wrote it (the checks then judge it as before).
 """
@@ -22,7 +23,6 @@ _WORD = re.compile(r"[^\W_]+")
 MAX_INSERTED = 3
 MAX_SPAN = 7  # words of the answer that may stand for one name (a title and a full name)
 MAX_LEFT = 2  # words a name may start before the passage's first matching word
-_SENTENCE_BREAK = re.compile(r"[.!?;:\n]\s")
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,9 @@ def exact_names(answer: str, passages: list[Passage]) -> str:
     evidence = Evidence(texts)
     words_of = [_words(t) for t in texts]
     answer = normalize(answer)
-    done = len(answer)  # spans are replaced from the end, so earlier offsets stay valid
-    for span in reversed(_spans(answer, _words(answer))):
-        if span[-1].end > done:
+    parts, copied = [], 0  # the answer up to ``copied`` is in ``parts``
+    for span in _spans(answer, _words(answer)):  # earliest and longest first
+        if span[0].start < copied:  # inside a name already replaced
             continue
         phrase = answer[span[0].start : span[-1].end]
         if evidence.holds(Fact("quote", phrase)):  # the whole phrase, not its last words
@@ -53,9 +53,9 @@ def exact_names(answer: str, passages: list[Passage]) -> str:
             for p in _phrases(span, text, words)
         }
         if len(found) == 1:
-            answer = answer[: span[0].start] + next(iter(found.values())) + answer[span[-1].end :]
-            done = span[0].start
-    return answer
+            parts += [answer[copied : span[0].start], next(iter(found.values()))]
+            copied = span[-1].end
+    return "".join(parts) + answer[copied:]
 
 
 def _words(text: str) -> list[_Word]:
@@ -73,13 +73,18 @@ def _spans(text: str, words: list[_Word]) -> list[list[_Word]]:
     def joined(i: int) -> bool:  # words i and i + 1 are one space apart
         return 0 <= i < len(words) - 1 and words[i + 1].start - words[i].end == 1
 
-    spans = []
+    spans: list[list[_Word]] = []
     for a in range(len(words)):
         if not capital(a) or (capital(a - 1) and joined(a - 1)):
             continue
-        ends = [b for b in range(a + 1, min(len(words), a + MAX_SPAN))
-                if capital(b) and not (capital(b + 1) and joined(b))
-                and not _SENTENCE_BREAK.search(text[words[a].start : words[b].end])]  # fmt: skip
+        # A name's words are capitalised, but for its second ("Sân bay", "Bộ trưởng"): a span
+        # with other lowercase words is a clause ("Elway đã dẫn dắt Broncos"), not a name.
+        ends = []
+        for b in range(a + 1, min(len(words), a + MAX_SPAN)):
+            if not joined(b - 1) or (not capital(b) and b != a + 1):
+                break
+            if capital(b) and not (capital(b + 1) and joined(b)):
+                ends.append(b)
         if ends:
             spans.append(words[a : ends[-1] + 1])
     return spans
@@ -102,21 +107,22 @@ def _phrases(run: list[_Word], text: str, words: list[_Word]) -> list[str]:
             start -= 1
         if not words[start].text[:1].isupper():
             continue
-        phrase = text[words[start].start : words[end].end]
-        if not _SENTENCE_BREAK.search(phrase):
-            found.append(phrase)
+        if all(_joined(words, k) for k in range(start, end)):  # no comma, no sentence break
+            found.append(text[words[start].start : words[end].end])
     return found
 
 
 def _subsequence_end(wanted: list[str], words: list[_Word], start: int) -> int | None:
-    """Index of the passage word that completes ``wanted`` in order from ``start``, or None
-    when more than ``MAX_INSERTED`` words would come between."""
-    k, limit = 0, start + len(wanted) + MAX_INSERTED
-    for j in range(start, min(len(words), limit)):
-        if words[j].folded == wanted[k]:
-            k += 1
-            if k == len(wanted):
-                return j
+    """Index of the passage word that completes ``wanted`` from ``start`` with the passage's
+    extra words in one place ("Sân bay [quốc tế] Los Angeles"), at most ``MAX_INSERTED`` of
+    them; None when there is no such phrase."""
+    for cut in range(1, len(wanted)):  # wanted[:cut], the inserted words, then wanted[cut:]
+        if [w.folded for w in words[start : start + cut]] != wanted[:cut]:
+            break
+        for inserted in range(1, MAX_INSERTED + 1):
+            rest = start + cut + inserted
+            if [w.folded for w in words[rest : rest + len(wanted) - cut]] == wanted[cut:]:
+                return rest + len(wanted) - cut - 1
     return None
 
 

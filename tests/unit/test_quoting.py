@@ -65,3 +65,20 @@ def test_words_across_a_sentence_break_or_too_far_apart_are_not_a_name() -> None
     assert exact_names("Ông Nguyễn Hùng chủ trì [1].", [broken]) == "Ông Nguyễn Hùng chủ trì [1]."
     far = passage("Sân bay lớn nhất và đông khách nhất Los Angeles.")  # five words between
     assert exact_names("Sân bay Los Angeles [1].", [far]) == "Sân bay Los Angeles [1]."
+
+
+@pytest.mark.parametrize(
+    ("answer", "held"),
+    [
+        # A clause between two names is not a name, even when the passage adds words to it.
+        ("Elway đã dẫn dắt Broncos giành chiến thắng [1].",
+         "John Elway nắm giữ, người đã dẫn dắt Broncos giành chiến thắng."),
+        ("Một thầy trong Phật giáo Tây Tạng là Lạt-ma [1].",
+         "Một thầy trong Phật giáo Tây Tạng thường được gọi là Lạt-ma."),
+        # The passage's extra words must come in one place, with no comma among them.
+        ("Sân bay Los Angeles [1].", "Sân bay quốc tế, Los Angeles."),
+        ("Sân bay Los Angeles [1].", "Sân bay lớn và quốc tế nhất Los Angeles."),
+    ],
+)  # fmt: skip
+def test_words_that_are_not_one_name_are_left_alone(answer: str, held: str) -> None:
+    assert exact_names(answer, [passage(held)]) == answer
