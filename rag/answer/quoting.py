@@ -66,24 +66,17 @@ def _spans(text: str, words: list[_Word]) -> list[list[_Word]]:
     """Word spans that may be a name: from a capitalised word opening a run of capitalised
     words to one closing a run, two to ``MAX_SPAN`` words, within a sentence; the longest
     for each start, in order of their starts."""
-
-    def capital(i: int) -> bool:
-        return 0 <= i < len(words) and words[i].text[:1].isupper()
-
-    def joined(i: int) -> bool:  # words i and i + 1 are one space apart
-        return 0 <= i < len(words) - 1 and words[i + 1].start - words[i].end == 1
-
     spans: list[list[_Word]] = []
     for a in range(len(words)):
-        if not capital(a) or (capital(a - 1) and joined(a - 1)):
+        if not _capital(words, a) or (_capital(words, a - 1) and _joined(words, a - 1)):
             continue
         # A name's words are capitalised, but for its second ("Sân bay", "Bộ trưởng"): a span
         # with other lowercase words is a clause ("Elway đã dẫn dắt Broncos"), not a name.
         ends = []
         for b in range(a + 1, min(len(words), a + MAX_SPAN)):
-            if not joined(b - 1) or (not capital(b) and b != a + 1):
+            if not _joined(words, b - 1) or (not _capital(words, b) and b != a + 1):
                 break
-            if capital(b) and not (capital(b + 1) and joined(b)):
+            if _capital(words, b) and not (_capital(words, b + 1) and _joined(words, b)):
                 ends.append(b)
         if ends:
             spans.append(words[a : ends[-1] + 1])
@@ -98,14 +91,13 @@ def _phrases(run: list[_Word], text: str, words: list[_Word]) -> list[str]:
     for i, word in enumerate(words):
         if word.folded != wanted[0]:
             continue
-        end = _subsequence_end(wanted, words, i)
-        if end is None or end - i + 1 - len(wanted) > MAX_INSERTED:
+        end = _subsequence_end(wanted, words, i)  # at most MAX_INSERTED words inserted
+        if end is None:
             continue
         start = i
-        while (not words[start].text[:1].isupper() and i - start < MAX_LEFT and start > 0
-               and _joined(words, start - 1)):  # fmt: skip
+        while not _capital(words, start) and i - start < MAX_LEFT and _joined(words, start - 1):
             start -= 1
-        if not words[start].text[:1].isupper():
+        if not _capital(words, start):
             continue
         if all(_joined(words, k) for k in range(start, end)):  # no comma, no sentence break
             found.append(text[words[start].start : words[end].end])
@@ -126,6 +118,12 @@ def _subsequence_end(wanted: list[str], words: list[_Word], start: int) -> int |
     return None
 
 
+def _capital(words: list[_Word], i: int) -> bool:
+    """Whether there is a word ``i`` and it starts with a capital."""
+    return 0 <= i < len(words) and words[i].text[:1].isupper()
+
+
 def _joined(words: list[_Word], i: int) -> bool:
-    """Whether word ``i`` and the next are one space apart (the same phrase)."""
-    return words[i + 1].start - words[i].end == 1
+    """Whether words ``i`` and ``i + 1`` exist and are one character apart (a space, or the
+    hyphen of "Lạt-ma"): the same phrase."""
+    return 0 <= i < len(words) - 1 and words[i + 1].start - words[i].end == 1
