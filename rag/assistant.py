@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder
-from rag.answer.checks import RETRY_ON, Draft, draft_from_reply, failing_check, first_failure
+from rag.answer.checks import (
+    RETRY_ON,
+    Draft,
+    draft_from_reply,
+    failing_check,
+    first_failure,
+    stands_without,
+)
 from rag.answer.context import evidence_gap, select_context
 from rag.answer.focus import focus_context
 from rag.answer.instructions import screened
@@ -185,23 +192,26 @@ class Assistant:
         if failed := failing_check(draft):
             check, reason = failed
             log.info("first reply not given: %s", reason)
-            retried = self._retry(draft, pool) if check in RETRY_ON else None
+            strong = max(p.score for p in pool) >= self.settings.retry_min_relevance
+            retried = self._retry(draft) if check in RETRY_ON and strong else None
             clock.lap("retry")
-            if retried is None or (again := first_failure(retried)) is not None:
+            if retried is not None and (again := first_failure(retried)) is None:
+                draft = retried
+            elif strong and stands_without(draft, check):
+                log.info("giving the first reply: only %s failed, and retrieval is strong", check)
+            else:
                 log.info("abstaining: %s", reason if retried is None else again)
                 return self._abstention(question, searched, language, clock)
-            draft = retried
         return Answer(
             question=question, text=draft.text, abstained=False, language=language,
             citations=draft.cited_passages, timings=clock.finish(),
             searched_question=searched if searched != question else None,
         )  # fmt: skip
 
-    def _retry(self, draft: Draft, pool: list[Passage]) -> Draft | None:
-        """The narrower second attempt (``rag.answer.retry``), when retrieval found passages
-        close enough to the question to be worth it; None when there is nothing to give."""
-        best = max((p.score for p in pool), default=-1.0)
-        if not self.settings.retry or best < self.settings.retry_min_relevance:
+    def _retry(self, draft: Draft) -> Draft | None:
+        """The narrower second attempt (``rag.answer.retry``); None when there is nothing to
+        give. Asked only when retrieval found passages close to the question."""
+        if not self.settings.retry:
             return None
         context = draft.context
         raw = self._complete(extraction_messages(draft.question, context), EXTRACT_TOKENS)

@@ -125,7 +125,9 @@ class Settings(BaseSettings):
     # A reply that found nothing, echoed the question or grounds no fact is given one narrower
     # try (rag.answer.retry: copy the exact words that answer) when the best passage is at
     # least this similar to the question; below it, the abstention stands. (On the dev set's
-    # choose half, questions about the collection, answerable or not, score 0.6-0.85.)
+    # choose half, questions about the collection, answerable or not, score 0.6-0.85.) The same
+    # bar lets a reply that failed only a soft check (rag.answer.checks.SOFT) stand when the
+    # second try gives nothing.
     # An English answer with no figure, name or quote found in a passage (words cannot be
     # compared across languages) stands when a passage's sentence is at least this close to it
     # in meaning (cosine; rag.answer.meaning). Above 1: never. Chosen on the choose half's

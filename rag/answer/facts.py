@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.answer.markup import without_citations
+from rag.answer.numbers import joined_capital, number_words, word_value
 from rag.text import normalize
 
 Kind = Literal["figure", "year", "date", "name", "quote"]
@@ -68,11 +69,12 @@ def facts_of(answer: str) -> list[Fact]:
     """The facts an answer states, in order: dates, figures, quotes, names.
 
     Citation markers, pointers into the sources ("passage 2") and the numbers of a list are not
-    facts. A name is a run of two or more capitalised words starting at the first word with
+    facts; a small count written as a word ("bốn", "nine") is a figure (``rag.answer.numbers``).
+    A name is a run of two or more capitalised words starting at the first word with
     Vietnamese letters (English titles before it are not part of it), or at the word before it
-    when that is the run's last; an ASCII-only run
-    ("Nguyen Van A") counts as a name too, and so does one capitalised ASCII word inside a
-    sentence ("DuMont", "Tyndale"), but those are only judged where found (``judged``).
+    when that is the run's last; an ASCII-only run ("Nguyen Van A") counts as a name too, and
+    so does one capitalised ASCII word inside a sentence ("DuMont", "Tyndale"), but those are
+    only judged where found (``judged``).
     """
     text = _POINTERS.sub(" ", without_citations(normalize(answer)))
     text = _LIST_MARKER.sub(" ", text)
@@ -84,6 +86,7 @@ def facts_of(answer: str) -> list[Fact]:
         number = match.group(0)
         kind: Kind = "year" if _YEAR.match(number) else "figure"
         found.append(Fact(kind, number))
+    found.extend(Fact("figure", word) for word, _ in number_words(undated))
     for match in _QUOTE.finditer(text):
         quoted = next(g for g in match.groups() if g is not None).strip(_TRIM)
         if quoted:
@@ -110,15 +113,9 @@ def _single_names(text: str) -> list[str]:
         if _SENTENCE_START.search(text[: match.start()]):
             continue
         beside = [words[i] for i in (n - 1, n + 1) if 0 <= i < len(words)]
-        if not any(_joined(text, match, w) for w in beside):  # a run is a name of its own
+        if not any(joined_capital(text, match, w) for w in beside):  # a run: a name itself
             names.append(word)
     return names
-
-
-def _joined(text: str, word: re.Match[str], other: re.Match[str]) -> bool:
-    """Whether ``other`` is a capitalised word one space away from ``word``."""
-    gap = text[min(word.end(), other.end()) : max(word.start(), other.start())]
-    return other.group(0)[0].isupper() and gap == " "
 
 
 def _capitalised_runs(text: str) -> list[list[str]]:
@@ -146,7 +143,11 @@ class Evidence:
     def __init__(self, texts: list[str]) -> None:
         self.folded = [folded(t) for t in texts]
         self.bare = [bare(t) for t in texts]
-        self.numbers = [{digits(n) for n in re.findall(r"\d+(?:[.,]\d+)*", t)} for t in texts]
+        self.numbers = [
+            {digits(n) for n in re.findall(r"\d+(?:[.,]\d+)*", t)}
+            | {str(value) for _, value in number_words(t)}
+            for t in texts
+        ]
 
     def holds(self, fact: Fact) -> list[int]:
         """Indices of the texts that hold the fact."""
@@ -163,7 +164,7 @@ class Evidence:
         return self._phrase_in(i, fact.text)
 
     def _figure_in(self, i: int, number: str) -> bool:
-        if digits(number) in self.numbers[i]:
+        if (word_value(number) or digits(number)) in self.numbers[i]:
             return True
         # "3, 250" that is not 3250 here: two figures, each of which must be found.
         parts = re.split(r"[.,] ", number)
@@ -199,10 +200,13 @@ def key_facts(answer: str, question: str) -> list[Fact]:
 def judged(fact: Fact) -> bool:
     """Whether a fact found nowhere counts against the answer.
 
-    Figures, years and dates always; names and quotes only when they contain Vietnamese
-    letters: an English answer's capitalised words or quoted translation are its own words.
+    Figures, years and dates always, but for a count written as a word ("two sides", found only
+    to ground an answer); names and quotes only when they contain Vietnamese letters: an
+    English answer's capitalised words or quoted translation are its own words.
     """
-    if fact.kind in ("figure", "year", "date"):
+    if fact.kind == "figure":
+        return word_value(fact.text) is None
+    if fact.kind in ("year", "date"):
         return True
     return bool(_VIETNAMESE.search(fact.text))
 
@@ -216,7 +220,7 @@ _ASKS = {
     ),
     "year": re.compile(
         r"\b(?:năm nào|năm bao nhiêu|khi nào|bao giờ|thời điểm nào|ngày nào|ngày bao nhiêu"
-        r"|when|what year|which year|what date|what day|in what (?:year|decade|century))\b",
+        r"|when|what year|which year|what date|what day|in what (?:year|decade|century)s?)\b",
         re.IGNORECASE,
     ),
     "name": re.compile(r"(?:^|\W)(?:ai|người nào|who|whom|whose)(?:\W|$)", re.IGNORECASE),
@@ -226,8 +230,20 @@ _ASKS = {
 def asked_kinds(question: str) -> set[Kind]:
     """The kinds of fact a question asks for ("bao nhiêu" a figure, "khi nào" a year or date,
     "ai" a name); empty when it asks for something else (a motto, a reason, a place)."""
-    text = normalize(question)
+    text = _without_names(normalize(question))
     kinds: set[Kind] = {kind for kind, pattern in _ASKS.items() if pattern.search(text)}  # type: ignore[misc]
     if "year" in kinds:
         kinds.add("date")
     return kinds
+
+
+def _without_names(question: str) -> str:
+    """The question with names blanked out, so that a question word in a name ("Doctor Who",
+    "Ai Cập") does not read as asking: a capitalised word joined to another capitalised one."""
+    words = list(_WORD.finditer(question))
+    chars = list(question)
+    for n, match in enumerate(words):
+        beside = [words[i] for i in (n - 1, n + 1) if 0 <= i < len(words)]
+        if match.group(0)[0].isupper() and any(joined_capital(question, match, w) for w in beside):
+            chars[match.start() : match.end()] = " " * (match.end() - match.start())
+    return "".join(chars)

@@ -8,6 +8,7 @@ import pytest
 from rag.answer.checks import (
     CHECKS,
     RETRY_ON,
+    SOFT,
     Draft,
     asked_fact_not_grounded,
     draft_from_reply,
@@ -19,6 +20,7 @@ from rag.answer.checks import (
     lacks_asked_fact,
     no_grounded_fact,
     restates_question,
+    stands_without,
     wrong_place,
     wrong_role,
 )
@@ -266,6 +268,9 @@ def test_an_answer_without_the_kind_of_fact_asked_for_is_caught(reply: str, ques
         ("Quốc hội thông qua luật ngày 25/11/2019 [5].", "Luật được thông qua vào ngày nào?"),
         ("It was passed on 25 November 2019 [5].", "When was the law passed?"),
         ("Bộ Nội vụ có 7 nhiệm vụ trọng tâm [1].", "Bộ Nội vụ có bao nhiêu nhiệm vụ?"),
+        # A count written as a word, grounded by the passage's digit.
+        ("Bộ Nội vụ có bảy nhiệm vụ trọng tâm [1].", "Bộ Nội vụ có bao nhiêu nhiệm vụ?"),
+        ("The ministry has seven key tasks [1].", "How many tasks does the ministry have?"),
     ],
 )
 def test_an_answer_with_the_kind_of_fact_asked_for_passes(reply: str, question: str) -> None:
@@ -284,3 +289,21 @@ def test_a_name_written_without_a_role_is_not_judged() -> None:
     bare_name = passage("Hội nghị có sự tham dự của ông Đỗ Văn Minh.")
     found = draft("Đỗ Văn Minh [1].", "Ai là Bộ trưởng?", context=[bare_name])
     assert wrong_role(found) is None
+
+
+def test_a_count_written_as_a_word_found_nowhere_is_not_an_invented_figure() -> None:
+    reply = draft("Quốc hội thông qua hai luật, cả 2 luật đều mới [1].", "Quốc hội làm gì?")
+    assert invented_figures(reply) is None
+    assert invented_figures(draft("Quốc hội thông qua 3 luật [1].", "Quốc hội làm gì?"))
+
+
+def test_a_reply_that_only_lacks_the_asked_kind_stands_without_that_check() -> None:
+    # "ai" answered by a group the passage names ("the owner", "economists"): grounded words.
+    grounded = draft("Quốc hội thông qua luật [1].", "Ai thông qua 2 luật?")
+    assert failing_check(grounded)[0] is lacks_asked_fact  # type: ignore[index]
+    assert lacks_asked_fact in SOFT and stands_without(grounded, lacks_asked_fact)
+    # Failing another check too, or failing a check that is not soft, it does not stand.
+    invented = draft("Quốc hội thông qua 3 luật [1].", "Ai thông qua luật?")
+    assert lacks_asked_fact(invented) is not None
+    assert not stands_without(invented, lacks_asked_fact)
+    assert not stands_without(grounded, restates_question)

@@ -121,6 +121,13 @@ def test_english_words_in_names_or_quotes_are_not_judged() -> None:
         ("In what year was it founded?", {"year", "date"}),
         ("Phương châm hành động là gì?", set()),
         ("Tại sao phải cải cách?", set()),  # "sao" alone asks nothing countable
+        ("In what decades was he most active?", {"year", "date"}),
+        # A question word inside a name asks nothing: "Doctor Who", "Ai Cập" (Egypt).
+        ("Doctor Who thường mang theo những sinh vật nào?", set()),
+        ("In what decades was Dudley Simpson most active in Doctor Who?", {"year", "date"}),
+        ("Dân số Ai Cập là bao nhiêu?", {"figure"}),
+        ("Người Ai Cập nào là ai?", {"name"}),
+        ("Ai là Chủ tịch?", {"name"}),
     ],
 )
 def test_what_a_question_asks_for(question: str, expected: set[str]) -> None:
@@ -160,3 +167,18 @@ def test_a_sentence_first_word_or_a_word_of_a_run_is_not_a_single_name() -> None
     names = [f.text for f in facts_of("Luther wrote it. Then William Tyndale read it.")
              if f.kind == "name"]  # fmt: skip
     assert names == ["Then William Tyndale"]  # a run (name_variants drop its first words)
+
+
+def test_a_count_written_as_a_word_is_a_figure_found_as_its_value() -> None:
+    evidence = Evidence(["Lưu vực sông có chín quốc gia.", "Trường có 4 cơ sở ở Ba Lan."])
+    assert ("figure", "bốn") in kinds("Trường có bốn cơ sở.")
+    assert ("figure", "nine") in kinds("There are nine countries.")
+    assert evidence.holds(Fact("figure", "9")) == [0]  # the passage writes the word
+    assert evidence.holds(Fact("figure", "nine")) == [0]  # across languages
+    assert evidence.holds(Fact("figure", "bốn")) == [1]  # the passage writes the digit
+    assert evidence.holds(Fact("figure", "3")) == []  # "Ba Lan" is Poland, not three
+
+
+def test_a_count_written_as_a_word_is_not_judged_where_found_nowhere() -> None:
+    # "the two sides" is the answer's own wording more often than a claimed figure.
+    assert not judged(Fact("figure", "two")) and judged(Fact("figure", "2"))

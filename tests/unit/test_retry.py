@@ -148,3 +148,35 @@ def test_an_english_paraphrase_is_retried_quoted_and_translated(settings: Settin
     assert len(generator.calls) == 3
     compose_prompt = generator.calls[2][1]["content"]
     assert "“Kỷ cương, trách nhiệm, hành động”" in compose_prompt and question in compose_prompt
+
+
+# A question asking "ai" (who) answered by a group the passage names, grounded word for word.
+GROUP_QUESTION = "Ngành Nội vụ tuyển dụng ai?"
+GROUP_REPLY = "Ngành Nội vụ tuyển dụng công chức mới."
+
+
+def test_a_reply_lacking_only_the_asked_kind_stands_when_the_retry_finds_nothing(
+    settings: Settings,
+) -> None:
+    assistant, generator, _ = make(settings, GROUP_REPLY, "NOT_FOUND")
+    answer = assistant.ask(GROUP_QUESTION)
+    assert not answer.abstained and "công chức mới" in answer.text
+    assert len(generator.calls) == 2  # the retry was asked first
+    assert answer.citations[0].doc_id == "a3"  # the passage that holds its words
+
+
+def test_a_retry_that_passes_every_check_is_preferred(settings: Settings) -> None:
+    # The mechanism only: the second attempt gives a name (whatever it is), so it is the answer.
+    assistant, _, _ = make(settings, GROUP_REPLY, "Trần Lưu Quang [2]")
+    assert assistant.ask(GROUP_QUESTION).text == "Trần Lưu Quang [1]."
+    # A second attempt that still lacks a name does not replace the grounded first reply.
+    assistant, _, _ = make(settings, GROUP_REPLY, "1.250 công chức [1]")
+    assert "công chức mới" in assistant.ask(GROUP_QUESTION).text
+
+
+def test_a_reply_lacking_the_asked_kind_abstains_when_the_evidence_is_weak(
+    settings: Settings,
+) -> None:
+    weak = settings.model_copy(update={"retry_min_relevance": 1.0})
+    assistant, generator, _ = make(weak, GROUP_REPLY, "x")
+    assert assistant.ask(GROUP_QUESTION).abstained and len(generator.calls) == 1
