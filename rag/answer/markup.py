@@ -9,6 +9,9 @@ import re
 
 # "[1]", "[2][3]", "[1, 2]", "[1; 3]": group 1 holds the numbers.
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A marker the model left unclosed ("... famous for using [2 [1]"): not a figure "2". A
+# bracket closed later on its line ("[10 tỷ đồng]") is not a marker.
+_UNCLOSED_CITATION = re.compile(r"\[\d{1,3}(?![\d\]])(?=[^\]\n]*(?:\[|\n|$))")
 MD_IMAGE = re.compile(r"!\[[^\]\n]*\](?:\([^)\n]*\)?|\[[^\]\n]*\])")
 # group 1: the label; group 2: the URL.
 MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?[^)\n]*\)")
@@ -28,4 +31,4 @@ def strip_markup(text: str) -> str:
 
 
 def without_citations(text: str) -> str:
-    return CITATION.sub(" ", text)
+    return _UNCLOSED_CITATION.sub(" ", CITATION.sub(" ", text))
