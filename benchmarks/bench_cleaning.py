@@ -19,8 +19,6 @@ their precision is read on ``report``.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import random
 import re
 import zlib
@@ -28,6 +26,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from news import NEWS_DIR, news_records
 
 from rag.ingest.articles import body_blocks
 from rag.ingest.cleaning import RULES, Rule, Verdict, explain, repeat_key
@@ -91,13 +91,9 @@ class Tally:
 
 
 def records(data: Path) -> Iterator[tuple[str, str]]:
-    """(file:id, body) of every record, read line by line (bodies may hold U+2028)."""
-    for path in sorted(data.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
-            for line in handle:
-                if line.strip():
-                    record = json.loads(line)
-                    yield f"{path.name.split('_')[0]}:{record['id']}", str(record["body"])
+    """(file:id, body) of every record."""
+    for source, record in news_records(data):
+        yield f"{source}:{record['id']}", str(record["body"])
 
 
 def in_half(doc_id: str, half: str, seed: int) -> bool:
@@ -179,7 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared/data/news")
+    parser.add_argument("--data", type=Path, default=NEWS_DIR)
     parser.add_argument("--half", choices=("all", "choose", "report"), default="all")
     parser.add_argument("--sample", type=int, default=30, help="drops sampled per rule")
     parser.add_argument("--seed", type=int, default=0)

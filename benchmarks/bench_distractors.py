@@ -15,7 +15,6 @@ cache (``indexes/distractors-<n>-<seed>``) so a second run only evaluates.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from news import NEWS_DIR, news_records
 
 from eval import DEVSET
 from eval.datasets import load_dataset, select_items
@@ -32,9 +33,8 @@ from rag.console import tqdm_progress
 from rag.index.default import build_index
 from rag.index.folder import MANIFEST
 from rag.index.lexical import LexicalIndex
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import Settings
 
-NEWS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "news"
 HEADLINE = ("hit@1", "hit@5", "mrr@10", "correct", "abstain_precision", "abstain_recall")
 
 
@@ -104,17 +104,11 @@ def _distractor_index(
 
 def _read_news() -> list[dict[str, Any]]:
     """Both news files as loader-ready JSONL records."""
-    records = []
-    for path in sorted(NEWS_DIR.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as lines:
-            for line in lines:  # line by line: some bodies hold U+2028
-                record = json.loads(line)
-                source = path.name.split("_")[0]  # ids of the two files may collide
-                records.append({
-                    "id": f"{source}-{record['id']}", "title": record.get("title") or "",
-                    "body": record.get("body") or "", "date": record.get("date"),
-                })  # fmt: skip
-    return records
+    return [
+        {"id": f"{source}-{record['id']}", "title": record.get("title") or "",
+         "body": record.get("body") or "", "date": record.get("date")}
+        for source, record in news_records(NEWS_DIR)
+    ]  # fmt: skip
 
 
 def _choose_news(

@@ -11,31 +11,25 @@ eval/injection_articles.jsonl each rule catches.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+
+from news import NEWS_DIR, news_records
 
 from rag.answer.instructions import instruction_rule
 from rag.ingest.chunking import split_sentences
 from rag.text import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
-NEWS = ROOT.parent / "shared" / "data" / "news"
 PLANTED = ROOT / "eval" / "injection_articles.jsonl"
 
 
-def news_bodies(limit: int | None):
-    seen = 0
-    for path in sorted(NEWS.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                yield normalize(str(record.get("body") or record.get("content") or ""))
-                seen += 1
-                if limit is not None and seen >= limit:
-                    return
+def news_bodies(limit: int | None) -> Iterator[str]:
+    for _, record in news_records(NEWS_DIR, limit):
+        yield normalize(str(record.get("body") or record.get("content") or ""))
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ second run embeds nothing. Figures vary with the machine's load: compare within 
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import random
@@ -38,6 +37,7 @@ from typing import Any
 import faiss
 import numpy as np
 import psutil
+from news import NEWS_DIR, news_records
 
 from eval import DEVSET
 from rag.assistant import Assistant
@@ -47,9 +47,8 @@ from rag.index.lexical import LexicalIndex
 from rag.index.stores.faiss_store import FaissStore
 from rag.index.stores.milvus_store import MilvusStore
 from rag.ingest.articles import Article, load_articles
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import Settings
 
-NEWS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "news"
 K = 10
 
 
@@ -145,12 +144,7 @@ def main() -> None:
 
 def _seed_and_news(settings: Settings, folder: Path, count: int, seed: int) -> list[Article]:
     seeds = load_articles([settings.articles_dir]).articles
-    records = []
-    for path in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as lines:
-            for line in lines:  # line by line: some bodies hold U+2028
-                record = json.loads(line)
-                records.append((f"{path.name.split('_')[0]}-{record['id']}", record))
+    records = [(f"{source}-{record['id']}", record) for source, record in news_records(folder)]
     random.Random(seed).shuffle(records)
     news = []
     for doc_id, record in records[:count]:
