@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from news import NEWS_DIR
 
 from embeddings.factory import resolve_model_path
 from embeddings.sentence_transformers_embedder import SentenceTransformersEmbedder
@@ -47,7 +48,7 @@ from rag.ingest.articles import Article, article_from_record, load_articles
 from rag.ingest.chunking import Chunk, chunk_articles
 from rag.settings import BUNDLED_ARTICLES, ChunkingParams, Settings
 
-NEWS = Path("/work/shared/data/news/unc_dantri_articles.jsonl.gz")
+NEWS = NEWS_DIR / "unc_dantri_articles.jsonl.gz"
 Encode = Callable[[Any, list[str]], np.ndarray]  # (model, prompted inputs) -> unit vectors
 
 

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-NEWS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "news"
+from rag.settings import PROJECT_ROOT
+
+NEWS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "news"
 
 
 def news_records(

@@ -198,7 +198,7 @@ class Assistant:
             if retried is not None and (again := first_failure(retried)) is None:
                 draft = retried
             elif strong and stands_without(draft, check):
-                log.info("giving the first reply: only %s failed, and retrieval is strong", check)
+                log.info("giving the first reply: only %s failed", check.__name__)
             else:
                 log.info("abstaining: %s", reason if retried is None else again)
                 return self._abstention(question, searched, language, clock)

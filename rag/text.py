@@ -104,3 +104,14 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased syllables and canonical numbers of normalised text (lexical matching)."""
     text = canonical_numbers(normalize(text)).lower()
     return [tok.rstrip("%") for tok in _TOKEN.findall(text)]
+
+
+def beside_capital(text: str, words: list[re.Match[str]], n: int) -> bool:
+    """Whether word ``n`` of ``text`` is one space from a capitalised neighbour: part of a run
+    of capitalised words (a name: "Ba Lan", "Doctor Who")."""
+    word = words[n]
+    for other in words[max(0, n - 1) : n + 2]:
+        gap = text[min(word.end(), other.end()) : max(word.start(), other.start())]
+        if other is not word and other.group(0)[0].isupper() and gap == " ":
+            return True
+    return False

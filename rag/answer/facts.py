@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.answer.markup import without_citations
-from rag.answer.numbers import joined_capital, number_words, word_value
-from rag.text import normalize
+from rag.answer.numbers import number_words, word_value
+from rag.text import beside_capital, normalize
 
 Kind = Literal["figure", "year", "date", "name", "quote"]
 
@@ -112,8 +112,7 @@ def _single_names(text: str) -> list[str]:
             continue
         if _SENTENCE_START.search(text[: match.start()]):
             continue
-        beside = [words[i] for i in (n - 1, n + 1) if 0 <= i < len(words)]
-        if not any(joined_capital(text, match, w) for w in beside):  # a run: a name itself
+        if not beside_capital(text, words, n):  # a run is a name of its own
             names.append(word)
     return names
 
@@ -243,7 +242,6 @@ def _without_names(question: str) -> str:
     words = list(_WORD.finditer(question))
     chars = list(question)
     for n, match in enumerate(words):
-        beside = [words[i] for i in (n - 1, n + 1) if 0 <= i < len(words)]
-        if match.group(0)[0].isupper() and any(joined_capital(question, match, w) for w in beside):
+        if match.group(0)[0].isupper() and beside_capital(question, words, n):
             chars[match.start() : match.end()] = " " * (match.end() - match.start())
     return "".join(chars)

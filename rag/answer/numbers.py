@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import normalize
+from rag.text import beside_capital, normalize
 
 NUMBER_WORDS: dict[str, int] = {
     "hai": 2, "ba": 3, "bốn": 4, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10,
@@ -36,17 +36,10 @@ def number_words(text: str) -> list[tuple[str, int]]:
         value = NUMBER_WORDS.get(word.casefold())
         if value is None:
             continue
-        if word[0].isupper() and any(joined_capital(text, match, words[i]) for i in (n - 1, n + 1)
-                                     if 0 <= i < len(words)):  # fmt: skip
+        if word[0].isupper() and beside_capital(text, words, n):
             continue
         found.append((word, value))
     return found
-
-
-def joined_capital(text: str, word: re.Match[str], other: re.Match[str]) -> bool:
-    """Whether ``other`` is a capitalised word one space away from ``word``."""
-    gap = text[min(word.end(), other.end()) : max(word.start(), other.start())]
-    return other.group(0)[0].isupper() and gap == " "
 
 
 def word_value(text: str) -> str | None:
