@@ -40,6 +40,10 @@ _POINTERS = re.compile(r"\b(?:passages?|pages?|paragraphs?|đoạn|trang)\s+\d+"
 _TRIM = " \t.,;:!?()[]'\"“”«»"
 # The numbers of a list the reply is written as ("1. ...", "2) ...", "(3) ..."): not figures.
 _LIST_MARKER = re.compile(r"(?m)^[ \t]*\(?\d{1,2}[.)][ \t]+|(?<!\w)\(\d{1,2}\)[ \t]")
+# A list written on one line ("như sau: 1. Muhammad ... 2. Abu ..."): a number and a stop that
+# is not part of a larger number or a decimal. Only a run counting 1, 2, ... is taken for markers,
+# so a lone "2. " ending a sentence stays a figure.
+_INLINE_MARKER = re.compile(r"(?<![\w.,])(\d{1,2})[.)][ \t]+(?=\S)")
 # Where a sentence starts: its first word is capitalised whatever it is.
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|[\"“(\[]\s*)$")
 
@@ -77,7 +81,7 @@ def facts_of(answer: str) -> list[Fact]:
     only judged where found (``judged``).
     """
     text = _POINTERS.sub(" ", without_citations(normalize(answer)))
-    text = _LIST_MARKER.sub(" ", text)
+    text = without_inline_list(_LIST_MARKER.sub(" ", text))
     found: list[Fact] = []
     for match in _DATE.finditer(text):
         found.append(Fact("date", match.group(0)))
@@ -100,6 +104,20 @@ def facts_of(answer: str) -> list[Fact]:
         found.append(Fact("name", " ".join(words[min(first, len(words) - 2) :])))
     found.extend(Fact("name", word) for word in _single_names(unquoted))
     return found
+
+
+def without_inline_list(text: str) -> str:
+    """The text without the numbers of a list written inline, when they count up from 1."""
+    expected, spans = 1, []
+    for match in _INLINE_MARKER.finditer(text):
+        if int(match.group(1)) == expected:
+            spans.append(match.span())
+            expected += 1
+    if len(spans) < 2:  # one "1. " alone is as likely a figure ending a sentence
+        return text
+    for start, end in reversed(spans):
+        text = f"{text[:start]} {text[end:]}"
+    return text
 
 
 def _single_names(text: str) -> list[str]:

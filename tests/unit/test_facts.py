@@ -144,10 +144,29 @@ def test_a_share_written_with_a_slash_is_a_figure_not_a_date() -> None:
     [
         "Các nhiệm vụ gồm:\n1. Cải cách hành chính\n2. Tinh giản biên chế\n3) Chuyển đổi số",
         "Chỉ tiêu gồm (1) sắp xếp bộ máy và (2) tinh giản biên chế.",
+        "Các nguyên nhân là: 1. nghèo đói 2. thiếu giáo dục 3. thể chế yếu [1]",
+        "It focused on: 1. North Africa. 2. Southeast Asia. [1]",
     ],
 )
 def test_the_numbers_of_a_list_are_not_figures(answer: str) -> None:
     assert not [f for f in facts_of(answer) if f.kind in ("figure", "year")]
+
+
+def test_an_inline_list_keeps_the_figures_of_its_items() -> None:
+    answer = "Như sau: 1. Rhazes (865-915) dùng hóa chất. 2. Abulcasis viết 30 tập."
+    assert [f.text for f in facts_of(answer) if f.kind == "figure"] == ["865", "915", "30"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Đội về thứ 2. Đội kia về thứ 3.",  # no "1." before them: places, not markers
+        "Tỷ số là 1. Sau đó đội thắng 3 trận.",  # one "1." alone ends a sentence
+        "Giá 1.5 triệu, rồi 2.5 triệu.",  # decimals
+    ],
+)
+def test_numbers_that_do_not_count_up_from_one_stay_figures(answer: str) -> None:
+    assert [f for f in facts_of(answer) if f.kind == "figure"]
 
 
 def test_a_figure_at_the_start_of_a_line_is_still_a_figure() -> None:
