@@ -3,6 +3,7 @@ prefix caching as the openvino backend runs it), on the product's own prompts, i
 
     python benchmarks/bench_openvino.py [--count 8] [--questions benchmarks/answers20.jsonl]
     python benchmarks/bench_openvino.py --conversion   # time and peak memory of the conversion
+    python benchmarks/bench_openvino.py --group-sizes 0,256   # the quantization group (0: 32)
 
 The prompts are those the product builds (retrieval, context selection and prompting over the
 bundled articles) for the first ``count`` questions of the file that reach the generator. Each
@@ -11,7 +12,9 @@ every model has been loaded and warmed up. For each variant it prints the time t
 piece, the decoding speed (tokens after the first / time after the first piece, tokens counted
 with the model's tokenizer) and the total time, their medians and the ratio against transformers,
 and whether the reply text is identical to transformers'. The openvino variant's first prompt is
-its cold start (nothing cached); the later ones reuse the cached system-prompt prefix.
+its cold start (nothing cached); the later ones reuse the cached system-prompt prefix. With
+``--group-sizes``, the openvino variants are the backend as configured at each dynamic
+quantization group size (``RAG_OPENVINO_QUANTIZATION_GROUP``; 0 is the CPU plugin's default).
 Needs the openvino extra and the converted model (`make setup`).
 """
 
@@ -89,11 +92,17 @@ def run_speed(args: argparse.Namespace) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(str(folder / CONVERTED), local_files_only=True)
     ov = str(openvino_dir(folder))
-    variants: dict[str, Generator] = {
-        BASELINE: TransformersGenerator(str(folder / CONVERTED)),
-        "openvino int8": OpenVINOGenerator(ov, prompt_lookup=False, prefix_caching=False),
-        "openvino int8 +lookup +cache": OpenVINOGenerator(ov),
-    }
+    variants: dict[str, Generator] = {BASELINE: TransformersGenerator(str(folder / CONVERTED))}
+    if args.group_sizes:
+        for size in args.group_sizes:
+            variants[f"openvino, group {size or 'default'}"] = OpenVINOGenerator(
+                ov, quantization_group=size
+            )
+    else:
+        variants["openvino int8"] = OpenVINOGenerator(ov, prompt_lookup=False, prefix_caching=False)
+        variants["openvino int8 +lookup +cache"] = OpenVINOGenerator(
+            ov, quantization_group=settings.openvino_quantization_group
+        )
     for name, generator in variants.items():
         started = time.perf_counter()
         generator.warm_up()
@@ -161,6 +170,16 @@ def run_conversion() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def sizes(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"group sizes cannot be negative: {text!r}")
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=8)
@@ -169,6 +188,10 @@ def main() -> None:
         "--questions", type=Path, default=Path(__file__).with_name("answers20.jsonl")
     )
     parser.add_argument("--conversion", action="store_true", help="measure the conversion")
+    parser.add_argument(
+        "--group-sizes", type=sizes, default=[], metavar="N,N",
+        help="compare the backend at these dynamic quantization group sizes (0: the default)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.conversion:
         run_conversion()

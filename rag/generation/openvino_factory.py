@@ -33,10 +33,14 @@ def make_openvino_generator(name: str, settings: Settings) -> OpenVINOGenerator:
                 f"{error}. Run `rag models fetch {spec.name}` with the openvino extra installed "
                 f"(`make setup` does both) first."
             ) from error
-        return OpenVINOGenerator(str(converted), model_id=name)
+        return OpenVINOGenerator(
+            str(converted), model_id=name, quantization_group=settings.openvino_quantization_group
+        )
     path = Path(name).expanduser()
     if path.is_dir() and (path / REQUIRED_FILES[0]).is_file():
-        return OpenVINOGenerator(str(path.resolve()))
+        return OpenVINOGenerator(
+            str(path.resolve()), quantization_group=settings.openvino_quantization_group
+        )
     raise ConfigError(
         f"generator {name!r} is neither a catalogue model (`rag models list`) nor a local "
         f"OpenVINO model folder (one with {REQUIRED_FILES[0]}); the openvino backend needs one"

@@ -163,6 +163,15 @@ def test_without_prompt_lookup_or_cache(genai: type[FakePipeline], folder: Path)
     assert not hasattr(pipeline.calls[-1][1], "num_assistant_tokens")
 
 
+def test_the_quantization_group_is_passed_to_the_cpu_plugin(
+    genai: type[FakePipeline], folder: Path
+) -> None:
+    _, pipeline = loaded(folder, quantization_group=256)
+    assert pipeline.kwargs["DYNAMIC_QUANTIZATION_GROUP_SIZE"] == 256
+    _, pipeline = loaded(folder)  # 0, the default here: the plugin keeps its own
+    assert "DYNAMIC_QUANTIZATION_GROUP_SIZE" not in pipeline.kwargs
+
+
 def test_abandoning_the_stream_stops_generation(genai: type[FakePipeline], folder: Path) -> None:
     generator, pipeline = loaded(folder)
     pipeline.endless, pipeline.delay = True, 0.005
