@@ -3,7 +3,7 @@ prefix caching as the openvino backend runs it), on the product's own prompts, i
 
     python benchmarks/bench_openvino.py [--count 8] [--questions benchmarks/answers20.jsonl]
     python benchmarks/bench_openvino.py --conversion   # time and peak memory of the conversion
-    python benchmarks/bench_openvino.py --group-sizes 0,256   # the quantization group (0: 32)
+    python benchmarks/bench_openvino.py --group-sizes 0,256   # quantization groups (0: plugin's 32)
 
 The prompts are those the product builds (retrieval, context selection and prompting over the
 bundled articles) for the first ``count`` questions of the file that reach the generator. Each

@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     # openvino backend: the int8 weight products quantize their inputs on the fly in groups of
     # this many values (the CPU plugin's DYNAMIC_QUANTIZATION_GROUP_SIZE, whose default is 32);
     # 0 keeps the plugin's default. Coarser groups read a prompt faster and round the inputs a
-    # little more. Chosen in benchmarks/bench_openvino.py --group-sizes (README, "Answer time").
+    # little more. Measured with benchmarks/bench_openvino.py --group-sizes (README, "Answer time").
     openvino_quantization_group: int = Field(default=256, ge=0, le=65536)
     generation_timeout_s: float = Field(default=180.0, gt=0)
 

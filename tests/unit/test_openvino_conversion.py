@@ -187,8 +187,9 @@ def test_the_factory_builds_the_converted_model(folder: Path, tmp_path: Path) ->
     assert isinstance(generator, OpenVINOGenerator)
     assert generator.model_id == GENERATOR
     assert generator.quantization_group == settings.openvino_quantization_group == 256
-    coarse = make_generator(settings.model_copy(update={"openvino_quantization_group": 0}))
-    assert isinstance(coarse, OpenVINOGenerator) and coarse.quantization_group == 0
+    plugin_default = make_generator(settings.model_copy(update={"openvino_quantization_group": 0}))
+    assert isinstance(plugin_default, OpenVINOGenerator)
+    assert plugin_default.quantization_group == 0
 
 
 def test_the_factory_takes_a_local_openvino_folder(tmp_path: Path) -> None:
