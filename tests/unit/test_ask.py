@@ -480,6 +480,10 @@ def test_with_settings_refuses_model_choices_and_bad_values(settings: Settings) 
     assistant, _, _ = make(settings, "x")
     with pytest.raises(RagError, match="generator"):
         assistant.with_settings(generator="other")
+    # Settings the loaded generator was built with would be ignored, so they are refused too.
+    for built_in in ("prompt_lookup_tokens", "openvino_quantization_group"):
+        with pytest.raises(RagError, match=f"{built_in} cannot be changed per request"):
+            assistant.with_settings(**{built_in: 0})
     with pytest.raises(ValueError, match="context_passages"):
         assistant.with_settings(context_passages=0)
 
