@@ -98,11 +98,12 @@ def run_speed(args: argparse.Namespace) -> None:
             variants[f"openvino, group {size or 'default'}"] = OpenVINOGenerator(
                 ov, quantization_group=size
             )
-    else:
-        variants["openvino int8"] = OpenVINOGenerator(ov, prompt_lookup=False, prefix_caching=False)
-        variants["openvino int8 +lookup +cache"] = OpenVINOGenerator(
-            ov, quantization_group=settings.openvino_quantization_group
+    else:  # the backend as configured, with and without its two decoding features
+        group = settings.openvino_quantization_group
+        variants["openvino int8"] = OpenVINOGenerator(
+            ov, prompt_lookup=False, prefix_caching=False, quantization_group=group
         )
+        variants["openvino int8 +lookup +cache"] = OpenVINOGenerator(ov, quantization_group=group)
     for name, generator in variants.items():
         started = time.perf_counter()
         generator.warm_up()
