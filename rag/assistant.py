@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 from collections.abc import Generator as PieceGenerator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -19,6 +18,7 @@ from typing import Any
 from embeddings.base import Embedder
 from rag.answer.checks import (
     RETRY_ON,
+    Check,
     Draft,
     draft_from_reply,
     failing_check,
@@ -31,6 +31,13 @@ from rag.answer.instructions import screened
 from rag.answer.meaning import meaning_of
 from rag.answer.prompting import ABSTENTION, build_messages
 from rag.answer.quoting import exact_names
+from rag.answer.rendering import (
+    RENDER_TOKENS,
+    reading_language,
+    rendered_text,
+    rendering_messages,
+    written_language,
+)
 from rag.answer.reply import ParsedReply, hold_back_marker, parse_reply
 from rag.answer.retry import (
     COMPOSE_TOKENS,
@@ -41,13 +48,14 @@ from rag.answer.retry import (
     read_extract,
 )  # fmt: skip
 from rag.embedder import embedder_from
-from rag.errors import QuestionError, RagError
+from rag.errors import RagError
 from rag.generation.base import ChatMessage, Generator
 from rag.generation.factory import make_generator
 from rag.index.collection import Index, ProgressFactory
 from rag.index.default import default_index
 from rag.ingest.articles import LoadResult, load_articles
 from rag.ingest.limits import UploadLimits, articles_within, files_within
+from rag.questions import check_k, check_question
 from rag.retrieve.followup import standalone_question
 from rag.retrieve.rerank import SentenceReranker
 from rag.retrieve.retriever import Retriever
@@ -180,8 +188,8 @@ class Assistant:
         if not context:
             log.info("abstaining before generation: no passage is left to read")
             return self._abstention(question, searched, language, clock)
-        messages = build_messages(searched, context, language)
         pieces: list[str] = []
+        messages = build_messages(searched, context, language)
         yield from hold_back_marker(self._generate(messages, pieces))
         clock.lap("generate")
         meaning = meaning_of(self.embedder, self.reranker, whole, context)
@@ -190,24 +198,57 @@ class Assistant:
         draft = draft_from_reply(
             reply, searched, language, context, meaning, self.settings.min_meaning_support
         )
+        text = draft.text
         if failed := failing_check(draft):
-            check, reason = failed
-            log.info("first reply not given: %s", reason)
+            log.info("first reply not given: %s", failed[1])
             strong = max(p.score for p in pool) >= self.settings.retry_min_relevance
-            retried = self._retry(draft) if check in RETRY_ON and strong else None
+            repaired = self._repaired(draft, failed, strong)
+            if repaired is not None:
+                draft = repaired
+                text = draft.text if draft.language == language else self._rendered(draft)
             clock.lap("retry")
-            if retried is not None and (again := first_failure(retried)) is None:
-                draft = retried
-            elif strong and stands_without(draft, check):
-                log.info("giving the first reply: only %s failed", check.__name__)
-            else:
-                log.info("abstaining: %s", reason if retried is None else again)
+            if repaired is None:
                 return self._abstention(question, searched, language, clock)
         return Answer(
-            question=question, text=draft.text, abstained=False, language=language,
+            question=question, text=text, abstained=False, language=language,
             citations=draft.cited_passages, timings=clock.finish(),
             searched_question=searched if searched != question else None,
         )  # fmt: skip
+
+    def _repaired(self, draft: Draft, failed: tuple[Check, str], strong: bool) -> Draft | None:
+        """What to give instead of a draft that failed a check, or None to abstain: a reading
+        in the passages' language, then the narrower retry, then (strong evidence, a soft
+        check) the draft itself."""
+        if (other := self._read_in_passage_language(draft)) is not None:
+            if (again := failing_check(other)) is None:
+                return other
+            log.info("reading in %s did not do: %s", other.language, again[1])
+            draft, failed = other, again
+        check, reason = failed
+        retried = self._retry(draft) if check in RETRY_ON and strong else None
+        if retried is not None and (still := first_failure(retried)) is None:
+            return retried
+        if strong and stands_without(draft, check):
+            log.info("giving the reply: only %s failed", check.__name__)
+            return draft
+        log.info("abstaining: %s", reason if retried is None else still)
+        return None
+
+    def _read_in_passage_language(self, draft: Draft) -> Draft | None:
+        """The question answered again in the passages' language, when that is not the
+        language of the failed draft (``rag.answer.rendering``); None when it says nothing."""
+        reading = reading_language(draft.language, draft.context)
+        if not self.settings.read_in_passage_language or reading == draft.language:
+            return None
+        messages = build_messages(draft.question, draft.context, reading)
+        reply = parse_reply(self._complete(messages, self.settings.max_new_tokens),
+                            len(draft.context))  # fmt: skip
+        if reply.not_found or not reply.text:
+            log.info("reading in %s found nothing either", reading)
+            return None
+        reply = replace(reply, text=exact_names(reply.text, draft.context))
+        return draft_from_reply(reply, draft.question, written_language(reply.text),
+                                draft.context, draft.meaning, draft.min_meaning)  # fmt: skip
 
     def _retry(self, draft: Draft) -> Draft | None:
         """The narrower second attempt (``rag.answer.retry``); None when there is nothing to
@@ -227,6 +268,12 @@ class Assistant:
         reply = ParsedReply(text, [extract.passage], False)
         return draft_from_reply(reply, draft.question, draft.language, context, draft.meaning,
                                 draft.min_meaning)  # fmt: skip
+
+    def _rendered(self, draft: Draft) -> str:
+        """The checked draft written in English (``rag.answer.rendering``)."""
+        raw = self._complete(rendering_messages(draft.question, draft.text), RENDER_TOKENS)
+        grounded = [f for f in draft.facts if draft.where(f)]
+        return rendered_text(raw, draft.text, grounded, len(draft.cited), draft.question)
 
     def _complete(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
         return "".join(
@@ -276,36 +323,6 @@ class Assistant:
         return check_question(question, self.settings.max_question_chars)
 
 
-def check_question(question: object, limit: int) -> str:
-    """The question, stripped, or a QuestionError before any model runs."""
-    if not isinstance(question, str):
-        raise QuestionError(f"the question must be text, got {type(question).__name__}")
-    if len(question) > limit:
-        raise QuestionError(
-            f"the question is {len(question):,} characters long; the limit is {limit:,}"
-        )
-    if not question.strip():
-        raise QuestionError("the question is empty")
-    if not has_visible_text(question):
-        raise QuestionError(f"the question has only invisible characters: {question[:40]!r}")
-    return question.strip()
-
-
-def check_k(k: object) -> int:
-    """How many passages to return: a whole number of at least 1 (``True`` is not a number)."""
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise QuestionError(f"k must be a whole number, got {k!r}")
-    if k < 1:
-        raise QuestionError(f"k must be at least 1, got {k}")
-    return k
-
-
-def has_visible_text(text: str) -> bool:
-    """Whether anything is left once spaces, control and format characters (zero-width,
-    direction marks, BOM) and unassigned or surrogate code points are set aside."""
-    return any(not ch.isspace() and unicodedata.category(ch)[0] not in "CZ" for ch in text)
-
-
 class _Clock:
     """Seconds spent in each stage of answering."""
 
@@ -321,7 +338,7 @@ class _Clock:
     def finish(self) -> dict[str, float]:
         return {
             "retrieve": self.laps.get("retrieve", 0.0),
-            # A second, narrower attempt is generation time too.
+            # Second attempts (and writing their answer in English) are generation time too.
             "generate": round(self.laps.get("generate", 0.0) + self.laps.get("retry", 0.0), 4),
             "total": round(time.perf_counter() - self._start, 4),
         }

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     min_meaning_support: float = Field(default=0.6, ge=-1.0, le=1.01)
     retry: bool = True
     retry_min_relevance: float = Field(default=0.5, ge=-1.0, le=1.0)
+    # An English reply about Vietnamese passages that fails a check is followed by a second
+    # reading in Vietnamese, checked word for word, then written in English (before the
+    # narrower retry; rag.answer.rendering).
+    read_in_passage_language: bool = True
 
     # The chat server (ui/gate.py): one question is answered at a time, this many more may wait
     # (each at most chat_max_wait_s), and anyone beyond, or whose wait would exceed that at the

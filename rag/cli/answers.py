@@ -28,7 +28,8 @@ def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bo
       rag ask "Biên chế công chức năm 2021 là bao nhiêu?" --stream
       rag ask "Who chaired the 2023 review?" --json
     """
-    from rag.assistant import Assistant, check_question
+    from rag.assistant import Assistant
+    from rag.questions import check_question
 
     settings = current_settings()
     check_question(question, settings.max_question_chars)  # before minutes of model loading
@@ -37,15 +38,23 @@ def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bo
         emit_json(answer_json(assistant.ask(question)))
         return
     answer_stream = assistant.stream(question)
-    streamed = False
+    streamed = ""
     for piece in answer_stream:
         if stream:
             click.echo(piece, nl=False)
-            streamed = True
+            streamed += piece
     answer = answer_stream.answer
     if streamed:
         click.echo("\n")
-    print_answer(answer, show_text=not streamed or answer.abstained)
+    # The checked answer is printed unless its words are what was streamed: a second attempt,
+    # or an English text written from a Vietnamese draft, changes them.
+    print_answer(answer, show_text=answer.abstained or _words(answer.text) != _words(streamed))
+
+
+def _words(text: str) -> list[str]:
+    from rag.answer.markup import without_citations
+
+    return without_citations(text).split()
 
 
 def answer_json(answer: Any) -> dict[str, Any]:

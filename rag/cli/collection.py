@@ -97,7 +97,8 @@ def search_command(question: str, k: int | None, index_dir: Path | None, as_json
       rag search "Biên chế công chức năm 2021 là bao nhiêu?"
       rag search "Who chaired the 2023 review?" -k 3 --json
     """
-    from rag.assistant import Assistant, check_question
+    from rag.assistant import Assistant
+    from rag.questions import check_question
 
     settings = current_settings()
     check_question(question, settings.max_question_chars)  # before minutes of model loading

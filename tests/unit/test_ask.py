@@ -193,8 +193,9 @@ def test_abstains_without_generating_when_no_passage_names_the_year(
 
 @pytest.mark.parametrize("reply", ["NOT_FOUND", "**NOT_FOUND**", "NOT_FOUND.", "  NOT_FOUND\n"])
 def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> None:
-    # Each question: the reply, then a narrower attempt that finds nothing either.
-    assistant, generator, _ = make(settings, reply, "NOT_FOUND", reply, reply)
+    # Each question: the reply, then a narrower attempt that finds nothing either (for the
+    # English one, a reading in Vietnamese comes before it).
+    assistant, generator, _ = make(settings, reply, "NOT_FOUND", reply, reply, "NOT_FOUND")
     vi = assistant.ask(VI_QUESTION)
     assert vi.abstained and vi.language == "vi"
     assert vi.text == "Không tìm thấy thông tin này trong các bài viết."
@@ -203,7 +204,7 @@ def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> Non
     assert en.abstained and en.language == "en"
     assert en.text == "The articles do not say."
     assert en.citations == []
-    assert len(generator.calls) == 4
+    assert len(generator.calls) == 5
 
 
 def test_an_invented_figure_makes_it_abstain(settings: Settings) -> None:
@@ -276,7 +277,10 @@ def test_vietnamese_question_vietnamese_prompt(settings: Settings) -> None:
 
 
 def test_english_question_english_prompt_with_the_quoting_rule(settings: Settings) -> None:
-    assistant, generator, _ = make(settings, "The motto was “Kỷ cương” (Discipline) [1].")
+    # Read straight in English (by default Vietnamese passages are read in Vietnamese first:
+    # tests/unit/test_rendering.py).
+    direct = settings.model_copy(update={"read_in_passage_language": False})
+    assistant, generator, _ = make(direct, "The motto was “Kỷ cương” (Discipline) [1].")
     answer = assistant.ask(EN_QUESTION)
     assert answer.language == "en"
     assert not answer.abstained

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from embeddings.fake import HashingEmbedder
-from rag.assistant import Assistant, check_k, has_visible_text
+from rag.assistant import Assistant
 from rag.errors import QuestionError
 from rag.generation.fake import FakeGenerator
+from rag.questions import check_k, has_visible_text
 from rag.settings import Settings
 
 

@@ -137,8 +137,11 @@ def test_an_english_paraphrase_is_retried_quoted_and_translated(settings: Settin
     composed = (
         "The motto was “Kỷ cương, trách nhiệm, hành động” (discipline, responsibility, action)."
     )
+    # The narrower retry alone (by default a reading in Vietnamese comes first:
+    # tests/unit/test_rendering.py).
+    direct = settings.model_copy(update={"read_in_passage_language": False})
     assistant, generator, _ = make(
-        settings, "The motto was discipline and action [1].",
+        direct, "The motto was discipline and action [1].",
         "Kỷ cương, trách nhiệm, hành động [1]", composed,
     )  # fmt: skip
     answer = assistant.ask(question)
