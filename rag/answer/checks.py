@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from rag.answer.facts import Evidence, Fact, asked_kinds, judged, key_facts
+from rag.answer.facts import Evidence, Fact, answering_kinds, asked_kinds, judged, key_facts
 from rag.answer.grounding import says_nothing, support, supporting_passages
 from rag.answer.markup import without_citations
 from rag.answer.reply import ParsedReply
@@ -161,22 +161,13 @@ def asked_fact_not_grounded(draft: Draft) -> str | None:
     return f"the asked {'/'.join(sorted(kinds))} is in no passage: {missing}" if missing else None
 
 
-# What answers a question that asks for a kind of fact (a date may be written "30 December").
-_ANSWERING: dict[str, set[str]] = {
-    "figure": {"figure", "year"},
-    "year": {"year", "date", "figure"},
-    "date": {"year", "date", "figure"},
-    "name": {"name"},
-}
-
-
 def lacks_asked_fact(draft: Draft) -> str | None:
     """The question asks for a figure, a date or a name, and the answer gives none that a
     passage holds (a person offered for "vào ngày nào", a word for "bao nhiêu")."""
     kinds = asked_kinds(draft.question)
     if not kinds:
         return None
-    answering = set().union(*(_ANSWERING[k] for k in kinds))
+    answering = answering_kinds(draft.question)
     if any(f.kind in answering and draft.where(f) for f in draft.facts):
         return None
     return f"the reply gives no {'/'.join(sorted(kinds))} found in a passage"

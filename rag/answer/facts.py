@@ -254,6 +254,20 @@ def asked_kinds(question: str) -> set[Kind]:
     return kinds
 
 
+# What answers a question that asks for a kind of fact (a date may be written "30 December").
+_ANSWERING: dict[Kind, set[Kind]] = {
+    "figure": {"figure", "year"},
+    "year": {"year", "date", "figure"},
+    "date": {"year", "date", "figure"},
+    "name": {"name"},
+}
+
+
+def answering_kinds(question: str) -> set[Kind]:
+    """The kinds of fact that can answer the question; empty when it asks for no kind."""
+    return set().union(*(_ANSWERING[k] for k in asked_kinds(question)))
+
+
 def _without_names(question: str) -> str:
     """The question with names blanked out, so that a question word in a name ("Doctor Who",
     "Ai Cập") does not read as asking: a capitalised word joined to another capitalised one."""

@@ -1,11 +1,17 @@
-"""The real generator through the grounding checks and the narrower second attempt: one-digit
-answers stand, the exact words it copies are found in a passage, whose fact is whose."""
+"""The real generator through the grounding checks and the second attempts: one-digit answers
+stand, the exact words it copies are found in a passage, whose fact is whose, and a failed
+English reply read again in Vietnamese is written back in English with its fact kept."""
 
 from __future__ import annotations
 
 import pytest
 
+from rag.answer.checks import draft_from_reply, first_failure
 from rag.answer.context import select_context
+from rag.answer.focus import focus_context
+from rag.answer.instructions import screened
+from rag.answer.rendering import written_language
+from rag.answer.reply import ParsedReply
 from rag.answer.retry import EXTRACT_TOKENS, extraction_messages, read_extract
 from rag.assistant import Assistant
 from rag.text import normalize
@@ -20,6 +26,17 @@ def _has(text: str, expected: str) -> bool:
 def _context(assistant: Assistant, question: str):  # type: ignore[no-untyped-def]
     pool = assistant.retriever.retrieve(question, assistant.settings.candidate_pool)
     return select_context(pool, assistant.index, assistant.settings)
+
+
+def _focused_context(assistant: Assistant, question: str):  # type: ignore[no-untyped-def]
+    """What the assistant gives the model: the sentences closest to the question, screened."""
+    settings = assistant.settings
+    pool, query = assistant.retriever.search(question, settings.candidate_pool)
+    whole = select_context(pool, assistant.index, settings)
+    focused = focus_context(
+        whole, query, assistant.reranker, settings.focus_chars, settings.focus_neighbours
+    )
+    return screened(focused)
 
 
 def test_a_one_digit_count_is_an_answer(real_assistant: Assistant) -> None:
@@ -66,3 +83,28 @@ def test_an_english_answer_with_a_vietnamese_figure_stands(real_assistant: Assis
     answer = real_assistant.ask("How many civil servant positions were there in 2021?")
     assert not answer.abstained, answer.text
     assert any(form in answer.text for form in ("247.344", "247,344", "247344")), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What was the 2020 motto of the Ministry of Home Affairs?",
+         "Hoàn thiện thể chế, tinh gọn bộ máy, siết chặt kỷ cương"),
+        ("Who chaired the 2023 review conference of the home affairs sector?", "Trần Lưu Quang"),
+    ],
+)  # fmt: skip
+def test_a_failed_english_reply_is_read_again_in_vietnamese_then_written_in_english(
+    real_assistant: Assistant, question: str, expected: str
+) -> None:
+    context = _focused_context(real_assistant, question)
+    vague = ParsedReply("The articles talk about the ministry.", [0], False)  # grounds nothing
+    failed = draft_from_reply(vague, question, "en", context)
+    assert first_failure(failed) is not None
+    draft = real_assistant._read_in_passage_language(failed)
+    assert draft is not None and draft.language == "vi"
+    assert first_failure(draft) is None, draft.text
+    assert _has(draft.text, expected), draft.text
+    text = real_assistant._rendered(draft)
+    # The English text kept the checked fact, so it is given alone (no Vietnamese words added).
+    assert written_language(text) == "en" and "In the article's words" not in text, text
+    assert _has(text, expected), text

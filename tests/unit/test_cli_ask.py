@@ -105,6 +105,28 @@ def test_ask_stream_prints_the_answer(runner: CliRunner) -> None:
     assert f"[1] {data['citations'][0]['title']}" in result.stdout
 
 
+def test_ask_stream_prints_the_checked_answer_when_it_is_not_what_was_streamed(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first reply that failed a check, answered by a second attempt: the streamed words were
+    # not the answer, so the answer is printed after them.
+    from rag.assistant import Assistant
+    from rag.types import Answer, AnswerStream
+
+    def stream(self: Assistant, question: str, history: object = None) -> AnswerStream:
+        def pieces():  # type: ignore[no-untyped-def]
+            yield "A first reply that was not given [1]"
+            return Answer(question, "The checked answer [1].", False, "en")
+
+        return AnswerStream(pieces())
+
+    monkeypatch.setattr(Assistant, "stream", stream)
+    result = run(runner, "Who chaired it?", "--stream")
+    assert result.exit_code == 0, result.output
+    _, streamed, after = result.stdout.partition("A first reply that was not given [1]")
+    assert streamed and "The checked answer [1]." in after
+
+
 def test_ask_stream_abstention_is_printed(runner: CliRunner) -> None:
     result = run(runner, OFF_TOPIC, "--stream", RAG_MIN_RELEVANCE="0.99")
     assert result.exit_code == 0, result.output

@@ -14,6 +14,7 @@ from rag.answer.facts import Fact
 from rag.answer.prompting import ABSTENTION
 from rag.answer.rendering import (
     added_figures,
+    answering,
     lost_facts,
     reading_language,
     rendered_text,
@@ -125,6 +126,20 @@ def test_an_english_text_that_adds_a_figure_or_is_not_english_gives_the_words_al
     assert rendered_text(raw, MOTTO_ANSWER, MOTTO_FACTS, 1) == (
         f"The articles say, in Vietnamese: {CHECKED_WORDS}"
     )
+
+
+def test_the_facts_that_must_be_kept_are_those_that_answer() -> None:
+    name, year, motto = Fact("name", "Trần Lưu Quang"), Fact("year", "2024"), MOTTO_FACTS[0]
+    grounded = [name, year, motto]
+    assert answering(grounded, "Who chaired the 2023 review?") == [name, motto]
+    assert answering(grounded, "In which year was it held?") == [year, motto]
+    assert answering(grounded, "What was the motto?") == [motto]  # a quote is the answer
+    assert answering([name, year], "What was decided?") == [name, year]  # else all of them
+    # So a year around the asked name may be worded freely, and the English text stands alone.
+    answer = "Trần Lưu Quang chủ trì hội nghị tổng kết năm 2023, triển khai nhiệm vụ năm 2024 [1]."
+    raw = "Trần Lưu Quang chaired the 2023 review [1]."
+    assert rendered_text(raw, answer, [name, year], 1, "Who chaired the 2023 review?") == raw
+    assert "In the article's words" in rendered_text(raw, answer, [name, year], 1)
 
 
 def test_lost_facts_compare_after_normalisation() -> None:
