@@ -83,12 +83,11 @@ def rendered_text(
 
     ``grounded`` are the facts of the checked answer that its passages hold. The English text
     is given alone when it keeps those that answer the ``question`` (``answering``); when it
-    lost one (a figure it left out, a
-    name it translated), the checked words follow it, so that nothing checked is lost; when it
-    is not English or adds a figure the checked answer lacks, the checked words alone are
-    given, introduced in English (a figure of the ``question``, such as its year, may be
-    restated). Citation marks are kept when they point at one of the
-    ``cited`` passages; without any, the answer's own marks are put at the end.
+    lost one (a figure left out, a name translated), the checked words follow it, so that
+    nothing checked is lost; when it is not English or adds a figure that neither the checked
+    answer nor the question holds, the checked words alone are given, introduced in English.
+    Citation marks are kept when they point at one of the ``cited`` passages; without any,
+    the answer's own marks are put at the end.
     """
     reply = parse_reply(raw, cited)
     text, words = reply.text, _checked_words(answer, cited)
