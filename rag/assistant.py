@@ -16,37 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder
-from rag.answer.checks import (
-    RETRY_ON,
-    Check,
-    Draft,
-    draft_from_reply,
-    failing_check,
-    first_failure,
-    stands_without,
-)
+from rag.answer.checks import draft_from_reply, failing_check
 from rag.answer.context import evidence_gap, select_context
 from rag.answer.focus import focus_context
 from rag.answer.instructions import screened
 from rag.answer.meaning import meaning_of
 from rag.answer.prompting import ABSTENTION, build_messages
 from rag.answer.quoting import exact_names
-from rag.answer.rendering import (
-    RENDER_TOKENS,
-    reading_language,
-    rendered_text,
-    rendering_messages,
-    written_language,
-)
-from rag.answer.reply import ParsedReply, hold_back_marker, parse_reply
-from rag.answer.retry import (
-    COMPOSE_TOKENS,
-    EXTRACT_TOKENS,
-    answer_text,
-    composing_messages,
-    extraction_messages,
-    read_extract,
-)  # fmt: skip
+from rag.answer.repair import SecondAttempts
+from rag.answer.reply import hold_back_marker, parse_reply
 from rag.embedder import embedder_from
 from rag.errors import RagError
 from rag.generation.base import ChatMessage, Generator
@@ -202,10 +180,11 @@ class Assistant:
         if failed := failing_check(draft):
             log.info("first reply not given: %s", failed[1])
             strong = max(p.score for p in pool) >= self.settings.retry_min_relevance
-            repaired = self._repaired(draft, failed, strong)
+            attempts = self.second_attempts()
+            repaired = attempts.repaired(draft, failed, strong)
             if repaired is not None:
                 draft = repaired
-                text = draft.text if draft.language == language else self._rendered(draft)
+                text = draft.text if draft.language == language else attempts.rendered(draft)
             clock.lap("retry")
             if repaired is None:
                 return self._abstention(question, searched, language, clock)
@@ -215,65 +194,10 @@ class Assistant:
             searched_question=searched if searched != question else None,
         )  # fmt: skip
 
-    def _repaired(self, draft: Draft, failed: tuple[Check, str], strong: bool) -> Draft | None:
-        """What to give instead of a draft that failed a check, or None to abstain: a reading
-        in the passages' language, then the narrower retry, then (strong evidence, a soft
-        check) the draft itself."""
-        if (other := self._read_in_passage_language(draft)) is not None:
-            if (again := failing_check(other)) is None:
-                return other
-            log.info("reading in %s did not do: %s", other.language, again[1])
-            draft, failed = other, again
-        check, reason = failed
-        retried = self._retry(draft) if check in RETRY_ON and strong else None
-        if retried is not None and (still := first_failure(retried)) is None:
-            return retried
-        if strong and stands_without(draft, check):
-            log.info("giving the reply: only %s failed", check.__name__)
-            return draft
-        log.info("abstaining: %s", reason if retried is None else still)
-        return None
-
-    def _read_in_passage_language(self, draft: Draft) -> Draft | None:
-        """The question answered again in the passages' language, when that is not the
-        language of the failed draft (``rag.answer.rendering``); None when it says nothing."""
-        reading = reading_language(draft.language, draft.context)
-        if not self.settings.read_in_passage_language or reading == draft.language:
-            return None
-        messages = build_messages(draft.question, draft.context, reading)
-        reply = parse_reply(self._complete(messages, self.settings.max_new_tokens),
-                            len(draft.context))  # fmt: skip
-        if reply.not_found or not reply.text:
-            log.info("reading in %s found nothing either", reading)
-            return None
-        reply = replace(reply, text=exact_names(reply.text, draft.context))
-        return draft_from_reply(reply, draft.question, written_language(reply.text),
-                                draft.context, draft.meaning, draft.min_meaning)  # fmt: skip
-
-    def _retry(self, draft: Draft) -> Draft | None:
-        """The narrower second attempt (``rag.answer.retry``); None when there is nothing to
-        give. Asked only when retrieval found passages close to the question."""
-        if not self.settings.retry:
-            return None
-        context = draft.context
-        raw = self._complete(extraction_messages(draft.question, context), EXTRACT_TOKENS)
-        extract = read_extract(raw, context)
-        if extract is None:
-            log.info("retry found no exact words in the passages: %r", raw[:200])
-            return None
-        composed = None
-        if draft.language == "en":
-            composed = self._complete(composing_messages(draft.question, extract), COMPOSE_TOKENS)
-        text = answer_text(extract, draft.language, composed)
-        reply = ParsedReply(text, [extract.passage], False)
-        return draft_from_reply(reply, draft.question, draft.language, context, draft.meaning,
-                                draft.min_meaning)  # fmt: skip
-
-    def _rendered(self, draft: Draft) -> str:
-        """The checked draft written in English (``rag.answer.rendering``)."""
-        raw = self._complete(rendering_messages(draft.question, draft.text), RENDER_TOKENS)
-        grounded = [f for f in draft.facts if draft.where(f)]
-        return rendered_text(raw, draft.text, grounded, len(draft.cited), draft.question)
+    def second_attempts(self) -> SecondAttempts:
+        """The attempts made after a first reply fails a check (``rag.answer.repair``), with
+        this assistant's generator and settings."""
+        return SecondAttempts(self._complete, self.settings)
 
     def _complete(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
         return "".join(

@@ -58,7 +58,9 @@ def test_the_narrower_attempt_copies_words_a_passage_holds(
     real_assistant: Assistant, question: str, expected: str
 ) -> None:
     context = _context(real_assistant, question)
-    raw = real_assistant._complete(extraction_messages(question, context), EXTRACT_TOKENS)
+    raw = real_assistant.second_attempts().complete(
+        extraction_messages(question, context), EXTRACT_TOKENS
+    )
     extract = read_extract(raw, context)
     assert extract is not None, raw
     assert _has(extract.words, expected), raw
@@ -100,11 +102,12 @@ def test_a_failed_english_reply_is_read_again_in_vietnamese_then_written_in_engl
     vague = ParsedReply("The articles talk about the ministry.", [0], False)  # grounds nothing
     failed = draft_from_reply(vague, question, "en", context)
     assert first_failure(failed) is not None
-    draft = real_assistant._read_in_passage_language(failed)
+    attempts = real_assistant.second_attempts()
+    draft = attempts.in_passage_language(failed)
     assert draft is not None and draft.language == "vi"
     assert first_failure(draft) is None, draft.text
     assert _has(draft.text, expected), draft.text
-    text = real_assistant._rendered(draft)
+    text = attempts.rendered(draft)
     # The English text kept the checked fact, so it is given alone (no Vietnamese words added).
     assert written_language(text) == "en" and "In the article's words" not in text, text
     assert _has(text, expected), text
