@@ -15,6 +15,7 @@ _PAGE_REFERENCE = re.compile(
     r"|[ \t]*,?[ \t]*\b(?:on|at|in)?[ \t]*\bpages?[ \t]+\d+\b",
     re.IGNORECASE,
 )
+_MARKER = re.compile(rf"(?<![A-Za-z0-9_]){NOT_FOUND}(?![A-Za-z0-9_])")
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,15 @@ def parse_reply(raw: str, passage_count: int) -> ParsedReply:
 
 
 def is_not_found(text: str) -> bool:
-    """The model's abstention: NOT_FOUND alone, or a reply that is mostly that marker."""
+    """The model's abstention: NOT_FOUND alone, a reply that is mostly that marker, or the
+    marker written as such anywhere in a longer reply.
+
+    A model sometimes writes a sentence and then the marker ("… bảo đảm tiến độ. NOT_FOUND
+    [1]"): the sentence is its attempt, the marker its verdict that the passages do not answer,
+    and the marker must never reach a reader. Only the exact spelling counts there, so that
+    "was not found" in an answer stays an answer."""
     stripped = text.strip().strip("*`\"'.").strip()
-    if stripped.upper().startswith(NOT_FOUND):
+    if stripped.upper().startswith(NOT_FOUND) or _MARKER.search(text):
         return True
     return NOT_FOUND in text.upper().replace(" ", "_") and len(text) < 3 * len(NOT_FOUND)
 

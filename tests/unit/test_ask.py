@@ -207,6 +207,15 @@ def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> Non
     assert len(generator.calls) == 5
 
 
+def test_a_reply_ending_in_the_marker_is_an_abstention_never_shown(settings: Settings) -> None:
+    attempt = "Bộ Nội vụ đã xác định phương châm hành động. NOT_FOUND [1]"
+    assistant, generator, _ = make(settings, attempt, "NOT_FOUND")  # the retry finds nothing
+    stream = assistant.stream(VI_QUESTION)
+    list(stream)
+    assert stream.answer.abstained and stream.answer.text == ABSTENTION["vi"]
+    assert "exact words" in generator.calls[1][0]["content"]  # it was tried again first
+
+
 def test_an_invented_figure_makes_it_abstain(settings: Settings) -> None:
     # The narrower attempt copies the invented figure again: no passage holds it.
     assistant, _, _ = make(settings, "Biên chế công chức năm 2020 là 999.999 người [1].",

@@ -214,9 +214,23 @@ def test_not_found_replies_are_detected(raw: str) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
+        "Bộ Nội vụ đã xác định các văn bản bảo đảm tiến độ và chất lượng. NOT_FOUND [1]",
+        "The passages describe the 2020 conference [1].\n\nNOT_FOUND",
+        "Năm 2019 (NOT_FOUND), năm 2020 có 63 điểm cầu [2].",
+    ],
+)
+def test_the_marker_after_an_attempt_is_the_model_s_verdict(raw: str) -> None:
+    reply = parse_reply(raw, 3)
+    assert reply.not_found is True and reply.text == "" and "NOT_FOUND" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
         "Phương châm năm 2020 là “Kỷ cương, trách nhiệm” [1].",
         "The report says the documents were not found in the 2020 archives [1].",
         "Không tìm thấy con số nào khác ngoài 63 điểm cầu [2].",
+        "The error code HTTP_NOT_FOUND_404 was logged [1].",  # the marker inside a word
     ],
 )
 def test_ordinary_answers_are_not_taken_for_not_found(raw: str) -> None:
