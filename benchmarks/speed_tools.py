@@ -150,6 +150,8 @@ class Measured:
     text: str
     right: bool
     rss_growth: int  # peak RSS while answering, above RSS before the question
+    language: str = ""  # the question's, as the questions file gives it
+    calls: int = 1  # generations run for it (the product's second attempts are more calls)
 
     @property
     def decode_rate(self) -> float | None:
