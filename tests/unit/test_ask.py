@@ -51,8 +51,9 @@ VI_QUESTION = "Phương châm hành động năm 2020 của Bộ Nội vụ là 
 EN_QUESTION = "What was the motto of the Ministry of Home Affairs in 2020?"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings_over_records(tmp_path: Path) -> Settings:
+    """Fake models over the three ``RECORDS``, with every question's evidence strong enough
+    to answer and to retry (shared by the assistant's tests of the answer ladder)."""
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "news.jsonl").write_text(
@@ -62,6 +63,11 @@ def settings(tmp_path: Path) -> Settings:
         cache_dir=tmp_path / "cache", articles_dir=folder, embedder="fake", generator="fake",
         min_relevance=-1.0, retry_min_relevance=-1.0, context_passages=3, context_chars=5000,
     )  # fmt: skip
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return settings_over_records(tmp_path)
 
 
 def make(

@@ -5,7 +5,6 @@ grounded fact or is not given."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from rag.answer.rendering import (
 )
 from rag.settings import Settings
 from rag.types import Passage
-from tests.unit.test_ask import EN_QUESTION, RECORDS, VI_QUESTION, make
+from tests.unit.test_ask import EN_QUESTION, VI_QUESTION, make, settings_over_records
 
 
 def passage(text: str) -> Passage:
@@ -168,14 +167,7 @@ def test_the_checked_answer_s_citation_marks_are_kept_in_its_words() -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    lines = [json.dumps(r, ensure_ascii=False) for r in RECORDS]
-    (folder / "news.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return Settings(
-        cache_dir=tmp_path / "cache", articles_dir=folder, embedder="fake", generator="fake",
-        min_relevance=-1.0, retry_min_relevance=-1.0, context_passages=3, context_chars=5000,
-    )  # fmt: skip
+    return settings_over_records(tmp_path)
 
 
 VI_MOTTO_REPLY = "Phương châm hành động năm 2020 là “Kỷ cương, trách nhiệm, hành động” [1]."

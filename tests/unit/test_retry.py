@@ -4,7 +4,6 @@ words that answer; those must occur in a passage, or the abstention stands."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from rag.answer.prompting import ABSTENTION
 from rag.answer.retry import Extract, answer_text, read_extract
 from rag.settings import Settings
 from rag.types import Passage
-from tests.unit.test_ask import MOTTO, RECORDS, VI_QUESTION, make
+from tests.unit.test_ask import MOTTO, VI_QUESTION, make, settings_over_records
 
 STAFF_QUESTION = "Biên chế công chức năm 2020 là bao nhiêu người?"
 
@@ -73,14 +72,7 @@ def test_the_answer_text_around_the_copied_words() -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """The three articles of test_ask; every question's evidence is strong enough to retry."""
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    lines = [json.dumps(r, ensure_ascii=False) for r in RECORDS]
-    (folder / "news.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return Settings(
-        cache_dir=tmp_path / "cache", articles_dir=folder, embedder="fake", generator="fake",
-        min_relevance=-1.0, retry_min_relevance=-1.0, context_passages=3, context_chars=5000,
-    )  # fmt: skip
+    return settings_over_records(tmp_path)
 
 
 def test_an_echo_is_retried_and_the_copied_words_are_the_answer(settings: Settings) -> None:
