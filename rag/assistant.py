@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Generator as PieceGenerator
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,9 @@ from rag.answer.focus import focus_context
 from rag.answer.instructions import screened
 from rag.answer.meaning import meaning_of
 from rag.answer.prompting import ABSTENTION, build_messages
-from rag.answer.quoting import exact_names
+from rag.answer.quoting import read_reply
 from rag.answer.repair import SecondAttempts
-from rag.answer.reply import hold_back_marker, parse_reply
+from rag.answer.reply import hold_back_marker
 from rag.embedder import embedder_from
 from rag.errors import RagError
 from rag.generation.base import ChatMessage, Generator
@@ -171,8 +170,7 @@ class Assistant:
         yield from hold_back_marker(self._generate(messages, pieces))
         clock.lap("generate")
         meaning = meaning_of(self.embedder, self.reranker, whole, context)
-        reply = parse_reply("".join(pieces), len(context))
-        reply = replace(reply, text=exact_names(reply.text, context))  # names as written there
+        reply = read_reply("".join(pieces), context)
         draft = draft_from_reply(
             reply, searched, language, context, meaning, self.settings.min_meaning_support
         )

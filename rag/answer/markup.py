@@ -30,5 +30,10 @@ def strip_markup(text: str) -> str:
     return HTML_TAG.sub("", MD_LINK.sub(r"\1", MD_IMAGE.sub("", text)))
 
 
+def citation_numbers(group: str) -> list[int]:
+    """The numbers of one ``CITATION`` match's group 1, in order: "2; 3" gives [2, 3]."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", group)]
+
+
 def without_citations(text: str) -> str:
     return _UNCLOSED_CITATION.sub(" ", CITATION.sub(" ", text))

@@ -12,9 +12,10 @@ the model wrote it (the checks then judge it as before).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answer.facts import Evidence, Fact, folded
+from rag.answer.reply import ParsedReply, parse_reply
 from rag.text import normalize
 from rag.types import Passage
 
@@ -31,6 +32,13 @@ class _Word:
     folded: str
     start: int
     end: int
+
+
+def read_reply(raw: str, passages: list[Passage]) -> ParsedReply:
+    """The model's reply to a prompt holding ``passages``, parsed (``parse_reply``), with the
+    names it shortened given as those passages write them."""
+    reply = parse_reply(raw, len(passages))
+    return replace(reply, text=exact_names(reply.text, passages)) if reply.text else reply
 
 
 def exact_names(answer: str, passages: list[Passage]) -> str:

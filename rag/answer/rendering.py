@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.facts import Evidence, Fact, answering_kinds, facts_of, judged
-from rag.answer.markup import CITATION, without_citations
+from rag.answer.markup import CITATION, citation_numbers, without_citations
 from rag.answer.prompting import defuse
 from rag.answer.reply import parse_reply
 from rag.generation.base import ChatMessage
@@ -134,8 +134,7 @@ def _checked_words(answer: str, cited: int) -> str:
 
 
 def _marks(answer: str, cited: int) -> str:
-    numbers = dict.fromkeys(
-        int(n) for group in CITATION.findall(answer) for n in re.split(r"\s*[,;]\s*", group)
-    )
+    groups = CITATION.findall(answer)
+    numbers = dict.fromkeys(n for group in groups for n in citation_numbers(group))
     kept = [n for n in numbers if 1 <= n <= cited] or list(range(1, cited + 1))
     return " " + "".join(f"[{n}]" for n in kept) if kept else ""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 
 from rag.answer.checks import (
     RETRY_ON,
@@ -30,7 +29,7 @@ from rag.answer.checks import (
     stands_without,
 )
 from rag.answer.prompting import build_messages
-from rag.answer.quoting import exact_names
+from rag.answer.quoting import read_reply
 from rag.answer.rendering import (
     RENDER_TOKENS,
     reading_language,
@@ -38,7 +37,7 @@ from rag.answer.rendering import (
     rendering_messages,
     written_language,
 )
-from rag.answer.reply import ParsedReply, parse_reply
+from rag.answer.reply import ParsedReply
 from rag.answer.retry import (
     COMPOSE_TOKENS,
     EXTRACT_TOKENS,
@@ -87,12 +86,10 @@ class SecondAttempts:
         if not self.settings.read_in_passage_language or reading == draft.language:
             return None
         messages = build_messages(draft.question, draft.context, reading)
-        reply = parse_reply(self.complete(messages, self.settings.max_new_tokens),
-                            len(draft.context))  # fmt: skip
+        reply = read_reply(self.complete(messages, self.settings.max_new_tokens), draft.context)
         if reply.not_found or not reply.text:
             log.info("reading in %s found nothing either", reading)
             return None
-        reply = replace(reply, text=exact_names(reply.text, draft.context))
         return draft_from_reply(reply, draft.question, written_language(reply.text),
                                 draft.context, draft.meaning, draft.min_meaning)  # fmt: skip
 

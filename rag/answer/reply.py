@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rag.answer.markup import CITATION, strip_markup
+from rag.answer.markup import CITATION, citation_numbers, strip_markup
 from rag.answer.prompting import NOT_FOUND
 
 _PAGE_REFERENCE = re.compile(
@@ -33,9 +33,8 @@ def parse_reply(raw: str, passage_count: int) -> ParsedReply:
     order: list[int] = []
 
     def renumber(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
         kept = []
-        for n in numbers:
+        for n in citation_numbers(match.group(1)):
             if 1 <= n <= passage_count:
                 if n - 1 not in order:
                     order.append(n - 1)
