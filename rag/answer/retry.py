@@ -21,11 +21,15 @@ from rag.generation.base import ChatMessage
 from rag.ingest.chunking import split_sentences
 from rag.types import Passage
 
-EXTRACT_TOKENS = 48  # a name, a figure with its unit, a title or a motto, and a citation
+# A name, a figure with its unit, a title, a motto, or a clause that lists what was done or
+# fell short; a short answer stops long before this, so only a long copy pays for it.
+EXTRACT_TOKENS = 96
 COMPOSE_TOKENS = 96
 _QUOTES = " \t\n.,;:!?'\"“”«»()"
-# At most this many characters: longer "exact words" are a copied paragraph, not an answer.
+# Words that run across sentences may be at most this long: longer is a copied paragraph, not
+# an answer. Words inside one sentence may be a whole clause of it, up to MAX_CLAUSE_CHARS.
 MAX_SPAN_CHARS = 160
+MAX_CLAUSE_CHARS = 400
 
 _EXTRACT_SYSTEM = """You find the answer to a question in numbered passages from Vietnamese news.
 Reply with only the exact words of one passage that answer the question (a name, a number with its unit, a date, a title or a motto), copied exactly as the passage writes them, in the passage's language, followed by that passage's number in square brackets. Example: 7 nhiệm vụ trọng tâm [2]
@@ -58,7 +62,7 @@ def read_extract(raw: str, passages: list[Passage]) -> Extract | None:
     """The words the model copied, if a passage holds them (the one it cites first)."""
     reply = parse_reply(raw, len(passages))
     words = " ".join(without_citations(reply.text).split()).strip(_QUOTES)
-    if reply.not_found or not words or len(words) > MAX_SPAN_CHARS:
+    if reply.not_found or not words or len(words) > MAX_CLAUSE_CHARS:
         return None
     order = reply.cited + [i for i in range(len(passages)) if i not in reply.cited]
     for i in order:
@@ -74,6 +78,8 @@ def _sentence_holding(words: str, text: str) -> str | None:
     held = Evidence(sentences).holds(quote)
     if held:
         return sentences[held[0]]
+    if len(words) > MAX_SPAN_CHARS:
+        return None
     return text if Evidence([text]).holds(quote) else None
 
 

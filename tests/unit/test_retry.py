@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer.prompting import ABSTENTION
-from rag.answer.retry import Extract, answer_text, read_extract
+from rag.answer.retry import MAX_SPAN_CHARS, Extract, answer_text, read_extract
 from rag.settings import Settings
 from rag.types import Passage
 from tests.unit.test_ask import MOTTO, VI_QUESTION, make, settings_over_records
@@ -52,6 +52,32 @@ def test_copied_words_are_found_even_when_the_citation_is_wrong_or_missing() -> 
 )
 def test_words_no_passage_holds_are_no_extract(raw: str) -> None:
     assert read_extract(raw, PASSAGES) is None
+
+
+SHORTCOMINGS = (
+    "Đó là, việc xây dựng thể chế, chính sách vẫn còn một số văn bản chưa phù hợp, thiếu tính "
+    "khả thi, tiến độ chậm, chất lượng chưa cao, vẫn còn xin rút, xin lùi thời hạn trình các "
+    "văn bản."
+)
+
+
+def test_a_long_clause_copied_from_one_sentence_is_an_answer() -> None:
+    # What fell short is a list: its words run past a name's length but stay in one sentence,
+    # and a copy cut by the token budget is still the passage's own words.
+    passages = [passage(f"Mở đầu. {SHORTCOMINGS} Kết thúc.")]
+    clause = SHORTCOMINGS.removeprefix("Đó là, ").rstrip(".")
+    assert len(clause) > MAX_SPAN_CHARS
+    assert read_extract(f"{clause} [1]", passages) == Extract(clause, 0, SHORTCOMINGS)
+    cut = clause[: clause.index(", vẫn còn xin rút")]
+    assert read_extract(cut, passages) == Extract(cut, 0, SHORTCOMINGS)
+
+
+def test_long_words_across_sentences_or_past_any_clause_are_no_extract() -> None:
+    passages = [passage(f"{SHORTCOMINGS} {MOTTO} Kết thúc.")]
+    across = f"{SHORTCOMINGS} {MOTTO}"
+    assert len(across) > MAX_SPAN_CHARS
+    assert read_extract(across, passages) is None
+    assert read_extract(SHORTCOMINGS * 3, [passage(SHORTCOMINGS * 3)]) is None  # > a clause
 
 
 def test_the_answer_text_around_the_copied_words() -> None:
