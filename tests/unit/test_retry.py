@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer.prompting import ABSTENTION
-from rag.answer.retry import MAX_SPAN_CHARS, Extract, answer_text, read_extract
+from rag.answer.retry import MAX_CLAUSE_CHARS, MAX_SPAN_CHARS, Extract, answer_text, read_extract
 from rag.settings import Settings
 from rag.types import Passage
 from tests.unit.test_ask import MOTTO, VI_QUESTION, make, settings_over_records
@@ -77,7 +77,9 @@ def test_long_words_across_sentences_or_past_any_clause_are_no_extract() -> None
     across = f"{SHORTCOMINGS} {MOTTO}"
     assert len(across) > MAX_SPAN_CHARS
     assert read_extract(across, passages) is None
-    assert read_extract(SHORTCOMINGS * 3, [passage(SHORTCOMINGS * 3)]) is None  # > a clause
+    longer = SHORTCOMINGS * 3
+    assert len(longer) > MAX_CLAUSE_CHARS
+    assert read_extract(longer, [passage(longer)]) is None
 
 
 def test_the_answer_text_around_the_copied_words() -> None:
