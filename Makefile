@@ -41,6 +41,8 @@ browser:
 ## openvino backend (once per machine, ~5 min, 6 GB peak; resumable)
 models: $(STAMP)
 	$(RAG) models fetch
+	# Which backend and precisions run fastest here, measured (keeps a safe default when busy).
+	$(RAG) models calibrate
 
 ## chat: set up, index the bundled articles if needed, then open the chat in the browser
 chat: setup

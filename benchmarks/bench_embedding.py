@@ -41,6 +41,7 @@ from news import NEWS_DIR
 
 from embeddings.factory import resolve_model_path
 from embeddings.sentence_transformers_embedder import SentenceTransformersEmbedder
+from rag.embedder import embedder_dtype
 from rag.errors import DocumentError
 from rag.index.collection import EMBED_BATCH
 from rag.index.embedding import embed_chunks, length_batches, passage_lengths
@@ -213,7 +214,8 @@ def main() -> None:
     chunking = settings.chunking()
     chunks = load_passages(args.passages, args.articles, chunking)
     model_path, model_id = resolve_model_path(settings.embedder, settings.resolved_models_dir)
-    product = SentenceTransformersEmbedder(model_path, model_id, settings.embedder_dtype,
+    dtype = embedder_dtype(settings)
+    product = SentenceTransformersEmbedder(model_path, model_id, dtype,
                                            settings.embed_batch_size)  # fmt: skip
     inputs = [product._document_input(c.text, c.title) for c in chunks]
     wanted = set(args.only.split(",")) if args.only else None
@@ -221,7 +223,7 @@ def main() -> None:
         c for c in CANDIDATES if wanted is None or c.name in wanted or c.name == "baseline"
     ]
     candidates.append(Candidate("product (rag.index)", product_path(chunks), model="product",
-                                note=f"configured: {settings.embedder_dtype}, "
+                                note=f"configured: {dtype}, "
                                      f"batch {settings.embed_batch_size}, sorted by tokens, "
                                      "thread count measured"))  # fmt: skip
 

@@ -42,7 +42,8 @@ from rag.types import Answer, AnswerStream, Passage
 
 log = logging.getLogger(__name__)
 _MODEL_SETTINGS = {
-    "embedder", "embedder_dtype", "generator", "generator_backend", "models_dir", "cache_dir",
+    "embedder", "embedder_dtype", "generator", "generator_backend", "generator_precision",
+    "models_dir", "cache_dir",
     "index_dir", "articles_dir", "chunk_max_chars", "chunk_overlap_sentences",
     "prompt_lookup_tokens", "openvino_quantization_group",  # fixed when the generator is built
 }  # fmt: skip

@@ -73,7 +73,9 @@ class Settings(BaseSettings):
 
     # Embedding: a catalogue name (see `rag models list`), a hub id, or a local folder.
     embedder: str = "embeddinggemma-300m"
-    embedder_dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    # auto: the precision `rag models calibrate` measured fastest on this machine among those
+    # giving the float32 vectors (rag.machine), else bfloat16.
+    embedder_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
     embed_batch_size: int = Field(default=8, ge=1, le=512)
 
     # Store every sentence's vector in the index too (rag.index.sentences), so that focusing the
@@ -154,20 +156,24 @@ class Settings(BaseSettings):
 
     # Generation.
     generator: str = "qwen2.5-coder-1.5b-instruct"
-    # What runs it: openvino (default: an int8 copy converted by `rag models fetch`, with prompt
-    # lookup and prefix caching; the `openvino` extra, installed by `make setup`), transformers
-    # (the bf16 copy: the reference) or llama.cpp (the GGUF itself; the `llamacpp` extra).
-    # openvino is the default because, measured in one run of benchmarks/bench_speed.py, it
-    # answered in 0.63x the naive transformers pipeline's median time, and it wrote the same
-    # text as transformers bf16 on 8 of 8 product prompts (benchmarks/bench_openvino.py).
-    generator_backend: Literal["transformers", "llama.cpp", "openvino"] = "openvino"
+    # What runs it: openvino (the int8 copy converted by `rag models fetch`, with prompt lookup
+    # and prefix caching), transformers (the bf16 copy: the reference) or llama.cpp (the GGUF
+    # itself; the `llamacpp` extra). auto: the fastest of those that wrote the reference text
+    # when `rag models calibrate` (run by `make setup`) timed them on this machine; before any
+    # calibration, openvino f32 where installed (rag.generation.factory.SAFE_DEFAULT).
+    generator_backend: Literal["auto", "transformers", "llama.cpp", "openvino"] = "auto"
+    # The arithmetic it runs in (openvino: the CPU plugin's inference precision hint, its
+    # weights staying int8). auto: the calibrated one, else the backend's own safe choice.
+    generator_precision: Literal["auto", "f32", "bf16"] = "auto"
     # Sized on the replies to eval/devset.jsonl questions 0, 5, ..., 45 (benchmarks/
     # bench_answer_tokens.py, cap 512) and 50 (en-001, the same prompt, cap 320): 2-70 tokens.
     # Chosen on the even-indexed questions (longest 70, en-001) x 1.5, rounded up to the chat
     # slider's step of 32; the odd-indexed ones (longest 46) all fit. It was 320.
     max_new_tokens: int = Field(default=128, ge=8, le=4096)
     # Prompt-lookup decoding (transformers backend): drafts of up to this many tokens copied from
-    # the prompt, checked in one forward pass; the same greedy text, faster. 0 turns it off.
+    # the prompt, checked in one forward pass. The same greedy text where the arithmetic is exact
+    # (f32); in bf16, kernels of another shape may round differently (seen on Intel AMX), so the
+    # calibration times it as a candidate of its own. 0 turns it off.
     prompt_lookup_tokens: int = Field(default=10, ge=0, le=64)
     # openvino backend: the int8 weight products quantize their inputs on the fly in groups of
     # this many values (the CPU plugin's DYNAMIC_QUANTIZATION_GROUP_SIZE, whose default is 32);

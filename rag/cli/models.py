@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from rag.cli.calibrate import calibrate_command, profile_command
 from rag.console import current_settings, emit_json, friendly_errors
 from rag.errors import RagError
 from rag.settings import Settings
@@ -133,3 +134,7 @@ def models_verify(names: tuple[str, ...]) -> None:
             click.secho(f"{spec.name}: FAILED ({error})", fg="red")
     if failures:
         sys.exit(1)
+
+
+models_group.add_command(calibrate_command)
+models_group.add_command(profile_command)

@@ -19,8 +19,11 @@ from rag.generation.openvino_generator import REQUIRED_FILES, OpenVINOGenerator
 from rag.settings import Settings
 
 
-def make_openvino_generator(name: str, settings: Settings) -> OpenVINOGenerator:
-    """A catalogue generator's converted copy, or a local OpenVINO model folder."""
+def make_openvino_generator(
+    name: str, settings: Settings, precision: str = "f32"
+) -> OpenVINOGenerator:
+    """A catalogue generator's converted copy, or a local OpenVINO model folder, run with the
+    CPU plugin's inference ``precision`` hint (f32 or bf16)."""
     spec = CATALOGUE.get(name)
     if spec is not None:
         folder = model_dir(spec, settings.resolved_models_dir)
@@ -34,13 +37,15 @@ def make_openvino_generator(name: str, settings: Settings) -> OpenVINOGenerator:
                 f"(`make setup` does both) first."
             ) from error
         return OpenVINOGenerator(
-            str(converted), model_id=name, quantization_group=settings.openvino_quantization_group
-        )
+            str(converted), model_id=name, precision=precision,
+            quantization_group=settings.openvino_quantization_group,
+        )  # fmt: skip
     path = Path(name).expanduser()
     if path.is_dir() and (path / REQUIRED_FILES[0]).is_file():
         return OpenVINOGenerator(
-            str(path.resolve()), quantization_group=settings.openvino_quantization_group
-        )
+            str(path.resolve()), precision=precision,
+            quantization_group=settings.openvino_quantization_group,
+        )  # fmt: skip
     raise ConfigError(
         f"generator {name!r} is neither a catalogue model (`rag models list`) nor a local "
         f"OpenVINO model folder (one with {REQUIRED_FILES[0]}); the openvino backend needs one"

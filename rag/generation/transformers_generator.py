@@ -41,6 +41,10 @@ class TransformersGenerator:
         return self._model_id
 
     @property
+    def dtype(self) -> str:
+        return self._dtype
+
+    @property
     def prompt_lookup_tokens(self) -> int:
         return self._prompt_lookup_tokens
 

@@ -1,5 +1,11 @@
-"""The openvino backend on the real converted model (int8) writes what transformers bf16 writes,
-from the same prompt, and streams it (skipped without openvino-genai: `make setup` installs it)."""
+"""The openvino backend on the real converted model (int8) reads the same prompt as transformers,
+writes the same facts as transformers in each precision, and streams them (skipped without
+openvino-genai: `make setup` installs it).
+
+Facts, not texts: int8 weights against bf16 ones, and bf16 kernels of other shapes on some CPUs,
+round differently, so nothing promises equal text. How often texts agree on the product's prompts
+is a benchmark figure (benchmarks/bench_openvino.py, `rag models profile`).
+"""
 
 from __future__ import annotations
 
@@ -12,22 +18,26 @@ from embeddings.catalogue import CATALOGUE
 from embeddings.provisioning import model_dir
 from rag.answer.prompting import build_messages
 from rag.assistant import Assistant
+from rag.generation.base import Generator
 from rag.generation.conversion import CONVERTED
+from rag.generation.factory import make_generator
 from rag.generation.openvino_conversion import is_converted, openvino_dir
 from rag.generation.openvino_generator import OpenVINOGenerator
+from rag.machine import Engine
 from rag.settings import Settings
 from rag.text import normalize
 
 pytestmark = pytest.mark.slow
 
-QUESTIONS = [
-    ("What was the 2020 motto of the Ministry of Home Affairs?", "en"),
-    ("Biên chế công chức năm 2021 là bao nhiêu?", "vi"),
-]
 MOTTO_2020 = (
     "Hoàn thiện thể chế, tinh gọn bộ máy, siết chặt kỷ cương, "
     "tăng cường ứng dụng công nghệ thông tin"
 )
+# Each question with the words its answer must hold, as the passage writes them.
+QUESTIONS = [
+    ("What was the 2020 motto of the Ministry of Home Affairs?", "en", MOTTO_2020),
+    ("Biên chế công chức năm 2021 là bao nhiêu?", "vi", "247.344"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,30 +49,44 @@ def generator_folder(real_settings: Settings) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module", params=["f32", "bf16"])
+def openvino_assistant(
+    request: pytest.FixtureRequest, real_settings: Settings, generator_folder: Path
+) -> Assistant:
+    update = {"generator_backend": "openvino", "generator_precision": request.param}
+    return Assistant.load(settings=real_settings.model_copy(update=update))
+
+
 @pytest.fixture(scope="module")
-def openvino_assistant(real_settings: Settings, generator_folder: Path) -> Assistant:
-    settings = real_settings.model_copy(update={"generator_backend": "openvino"})
-    return Assistant.load(settings=settings)
+def reference(real_settings: Settings) -> Generator:
+    """transformers in f32: the calibration's reference, and fast on every CPU (bf16 without
+    bf16 units is emulated: 5x slower than f32 on an AVX2-only AMD EPYC)."""
+    return make_generator(real_settings, Engine("transformers", "f32"))
 
 
-def test_same_prompt_and_same_text_as_transformers(
-    real_assistant: Assistant, openvino_assistant: Assistant, generator_folder: Path
+def test_same_prompt_and_same_facts_as_transformers(
+    real_assistant: Assistant,
+    openvino_assistant: Assistant,
+    reference: Generator,
+    generator_folder: Path,
 ) -> None:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(generator_folder / CONVERTED))
     openvino = openvino_assistant.generator
     assert isinstance(openvino, OpenVINOGenerator)
-    for question, language in QUESTIONS:
+    assert openvino.precision == openvino_assistant.settings.generator_precision
+    for question, language, fact in QUESTIONS:
         messages = build_messages(question, real_assistant.search(question, k=3), language)
         expected = tokenizer.apply_chat_template(
             cast(Any, messages), add_generation_prompt=True, tokenize=False
         )
         assert openvino.prompt(messages) == expected  # byte-identical, so the prefix is reused
-        reference = "".join(real_assistant.generator.stream(messages, max_new_tokens=80))
         pieces = list(openvino.stream(messages, max_new_tokens=80))
         assert len(pieces) > 3  # streamed, not returned whole
-        assert "".join(pieces) == reference
+        for text in ("".join(pieces), "".join(reference.stream(messages, max_new_tokens=80))):
+            assert normalize(fact).lower() in normalize(text).lower(), text
+            assert "[1]" in text or "[2]" in text or "[3]" in text, text
 
 
 def test_openvino_quotes_the_2020_motto(openvino_assistant: Assistant) -> None:

@@ -187,11 +187,11 @@ def test_a_file_llama_cpp_cannot_load_is_a_model_error(
 # --- the setting ----------------------------------------------------------------------------------
 
 
-def test_backend_setting_defaults_to_openvino_and_reads_the_environment(
+def test_backend_setting_defaults_to_auto_and_reads_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("RAG_GENERATOR_BACKEND", raising=False)
-    assert Settings().generator_backend == "openvino"
+    assert Settings().generator_backend == "auto"  # chosen by `rag models calibrate`
     monkeypatch.setenv("RAG_GENERATOR_BACKEND", "llama.cpp")
     assert Settings().generator_backend == "llama.cpp"
     monkeypatch.setenv("RAG_GENERATOR_BACKEND", "vllm")

@@ -159,7 +159,7 @@ def test_max_new_tokens_is_respected(genai: type[FakePipeline], folder: Path) ->
 def test_without_prompt_lookup_or_cache(genai: type[FakePipeline], folder: Path) -> None:
     generator, pipeline = loaded(folder, prompt_lookup=False, prefix_caching=False)
     assert list(generator.stream(MESSAGES, 100)) == REPLY
-    assert pipeline.kwargs == {}
+    assert pipeline.kwargs == {"INFERENCE_PRECISION_HINT": "f32"}  # only the precision
     assert not hasattr(pipeline.calls[-1][1], "num_assistant_tokens")
 
 
@@ -170,6 +170,17 @@ def test_the_quantization_group_is_passed_to_the_cpu_plugin(
     assert pipeline.kwargs["DYNAMIC_QUANTIZATION_GROUP_SIZE"] == 256
     _, pipeline = loaded(folder)  # 0, the default here: the plugin keeps its own
     assert "DYNAMIC_QUANTIZATION_GROUP_SIZE" not in pipeline.kwargs
+
+
+def test_the_precision_hint_is_passed_to_the_cpu_plugin(
+    genai: type[FakePipeline], folder: Path
+) -> None:
+    _, pipeline = loaded(folder)
+    assert pipeline.kwargs["INFERENCE_PRECISION_HINT"] == "f32"  # asked for, not the plugin's
+    generator, pipeline = loaded(folder, precision="bf16")
+    assert pipeline.kwargs["INFERENCE_PRECISION_HINT"] == "bf16" and generator.precision == "bf16"
+    with pytest.raises(ModelError, match="f32 or bf16, not 'int4'"):
+        OpenVINOGenerator(str(folder), precision="int4")
 
 
 def test_abandoning_the_stream_stops_generation(genai: type[FakePipeline], folder: Path) -> None:

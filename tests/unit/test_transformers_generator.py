@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from rag.errors import GenerationError
+from rag.errors import ConfigError, GenerationError
 from rag.generation.base import ChatMessage
 from rag.generation.factory import make_generator
 from rag.generation.transformers_generator import TransformersGenerator
+from rag.machine import Engine
 from rag.settings import Settings
 
 torch = pytest.importorskip("torch")
@@ -119,8 +120,17 @@ def test_the_setting_reaches_the_generator(tmp_path: Path) -> None:
     )
     made = make_generator(settings)
     assert isinstance(made, TransformersGenerator)
-    assert made.prompt_lookup_tokens == 4
+    assert made.prompt_lookup_tokens == 4 and made.dtype == "bfloat16"
     assert TransformersGenerator("x").prompt_lookup_tokens == 0
+
+
+def test_the_engine_sets_the_precision_and_prompt_lookup(tmp_path: Path) -> None:
+    settings = Settings(generator=str(tmp_path), prompt_lookup_tokens=4)
+    made = make_generator(settings, Engine("transformers", "f32", prompt_lookup=False))
+    assert isinstance(made, TransformersGenerator)
+    assert (made.dtype, made.prompt_lookup_tokens) == ("float32", 0)
+    with pytest.raises(ConfigError, match="bf16 or f32, not 'q4'"):
+        make_generator(settings, Engine("transformers", "q4"))
 
 
 def test_the_setting_is_read_from_the_environment_and_bounded(
