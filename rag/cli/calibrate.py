@@ -51,19 +51,21 @@ def calibrate_command(wait: int, as_json: bool) -> None:
         )
         return
     click.echo(f"Calibrating on {fingerprint.describe()}", err=True)
-    engines = candidates(lambda backend: _installed(backend, settings))
+    slowdown = bf16_slowdown()
+    engines, skipped = candidates(lambda backend: _installed(backend, settings), slowdown)
     result = calibrate(
         engines, lambda engine: make_generator(settings, engine), calibration_messages(settings),
         PROMPT_TOKENS, fingerprint.cores, progress=_say_timing,
     )  # fmt: skip
     if result.busy:
-        _print_timings(result.timings)
+        _print_timings(result.timings + skipped)
         click.secho(f"Not calibrated: {result.busy}. The current choice stays.", fg="yellow")
         return
     dtype, embed_timings = _calibrate_embedder(settings)
     profile = MachineProfile(
         fingerprint=fingerprint, generator=settings.generator, engine=result.chosen,
-        embedder=settings.embedder, embedder_dtype=dtype, timings=result.timings + embed_timings,
+        embedder=settings.embedder, embedder_dtype=dtype,
+        timings=result.timings + skipped + embed_timings,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
     path = save_profile(settings.resolved_models_dir, profile)
@@ -95,6 +97,24 @@ def profile_command(as_json: bool) -> None:
     else:
         click.echo(why)
     click.echo(f"In use: generator {engine.label} ({whence}); embedder {embedder_dtype(settings)}")
+
+
+def bf16_slowdown(size: int = 512, repeats: int = 2) -> float | None:
+    """bf16 matrix products' time over f32's, on this CPU (the best of ``repeats`` each)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    seconds = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        a = torch.randn(size, size).to(dtype)
+        best = float("inf")
+        for _ in range(repeats + 1):  # the first run pays for allocation
+            start = time.perf_counter()
+            a @ a
+            best = min(best, time.perf_counter() - start)
+        seconds[dtype] = best
+    return seconds[torch.bfloat16] / seconds[torch.float32]
 
 
 def _say_timing(name: str) -> None:

@@ -30,6 +30,9 @@ REFERENCE = Engine("transformers", "f32", prompt_lookup=False)
 # its time says nothing about an idle machine. (Measured idle on 2 AMD EPYC cores: 0.92-0.98
 # for every backend; another process busy on both cores would leave about half.)
 MIN_CPU_SHARE = 0.6
+# bf16 products slower than f32 by more than this: bf16 is emulated (AVX2-only AMD EPYC: 30-130x;
+# with AVX-512 bf16 or AMX units bf16 is the faster one).
+MAX_BF16_SLOWDOWN = 2.0
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,18 @@ class CalibrationResult:
     busy: str | None  # why the timings cannot be trusted, when they cannot
 
 
-def candidates(installed: Callable[[str], bool]) -> list[Engine]:
+def candidates(
+    installed: Callable[[str], bool], bf16_slowdown: float | None = None
+) -> tuple[list[Engine], list[Timing]]:
     """The configurations to time, the reference first, then the likely fastest (a low bar
-    early stops the slow ones sooner); ``installed(backend)`` says which can run here."""
+    early stops the slow ones sooner); ``installed(backend)`` says which can run here.
+
+    transformers bf16 is left out, with its reason as a timing, when bf16 matrix products were
+    measured (``bf16_slowdown``, bf16 time over f32 time) more than ``MAX_BF16_SLOWDOWN`` times
+    slower than f32: the CPU emulates bf16, and reading the prompt alone takes minutes that
+    cannot be cut short (on an AVX2-only AMD EPYC: products 30-130x slower, and the calibration
+    prompt read in 82 s against f32's 12 s).
+    """
     wanted = [
         REFERENCE,
         Engine("openvino", "f32"),
@@ -51,7 +63,14 @@ def candidates(installed: Callable[[str], bool]) -> list[Engine]:
         Engine("transformers", "bf16"),
         Engine("transformers", "bf16", prompt_lookup=False),
     ]
-    return [engine for engine in wanted if installed(engine.backend)]
+    present = [engine for engine in wanted if installed(engine.backend)]
+    if bf16_slowdown is None or bf16_slowdown <= MAX_BF16_SLOWDOWN:
+        return present, []
+    emulated = [e for e in present if e.backend == "transformers" and e.precision == "bf16"]
+    reason = f"not timed: bf16 matrix products ran {bf16_slowdown:.1f}x slower than f32 here"
+    return [e for e in present if e not in emulated], [
+        Timing(e.label, None, error=reason) for e in emulated
+    ]
 
 
 def calibrate(

@@ -170,12 +170,20 @@ def test_choose_ignores_unmeasured_engines() -> None:
 
 
 def test_candidates_are_the_installed_backends_reference_first() -> None:
-    only_transformers = candidates(lambda backend: backend == "transformers")
-    assert only_transformers[0] == REFERENCE
+    only_transformers, skipped = candidates(lambda backend: backend == "transformers")
+    assert only_transformers[0] == REFERENCE and skipped == []
     assert {e.backend for e in only_transformers} == {"transformers"}
-    every = candidates(lambda backend: True)
-    assert {e.label for e in every} >= {OPENVINO_F32.label, OPENVINO_BF16.label}
+    every, _ = candidates(lambda backend: True, bf16_slowdown=0.4)  # bf16 units: all timed
+    assert {e.label for e in every} >= {OPENVINO_F32.label, OPENVINO_BF16.label, LOOKUP_BF16.label}
     assert any(e.backend == "llama.cpp" for e in every)
+
+
+def test_emulated_bf16_is_not_timed_on_transformers_and_says_why() -> None:
+    engines, skipped = candidates(lambda backend: True, bf16_slowdown=40.0)
+    assert REFERENCE in engines and OPENVINO_BF16 in engines  # openvino keeps its int8 kernels
+    assert not any(e.backend == "transformers" and e.precision == "bf16" for e in engines)
+    assert {t.name for t in skipped} == {LOOKUP_BF16.label, "transformers bf16"}
+    assert all("40.0x slower than f32" in (t.error or "") for t in skipped)
 
 
 # --- the profile ------------------------------------------------------------------------------
