@@ -42,7 +42,7 @@ browser:
 models: $(STAMP)
 	$(RAG) models fetch
 	# Which backend and precisions run fastest here, measured (keeps a safe default when busy).
-	$(RAG) models calibrate
+	$(RAG) models calibrate --if-needed
 
 ## chat: set up, index the bundled articles if needed, then open the chat in the browser
 chat: setup

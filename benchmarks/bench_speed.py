@@ -5,8 +5,11 @@
 
 The naive pipeline is what one writes first with the same two models: the top 4 chunks of the
 product's index by the embedder alone, one plain English prompt asking for NOT_FOUND when the
-answer is absent, transformers bf16 greedy decoding of at most 128 tokens. The product is
-``rag.Assistant`` with its settings (``RAG_GENERATOR_BACKEND`` picks its generator). Both share
+answer is absent, transformers greedy decoding of at most 128 tokens, in bf16 (``--naive-dtype
+float32`` on a CPU without bf16 units, where emulated bf16 reads a prompt 6x slower than f32).
+The product is ``rag.Assistant`` with its settings: the backend and precision this machine's
+calibration chose (``rag models profile``), or those ``RAG_GENERATOR_BACKEND`` and
+``RAG_GENERATOR_PRECISION`` name. Both share
 the embedder; each loads its own generator. The two answer each question in turn, the order
 alternating, so that other load on the machine hits both alike.
 
@@ -46,8 +49,9 @@ from embeddings.provisioning import model_dir
 from rag import Assistant, Settings
 from rag.answer.reply import is_not_found
 from rag.generation.conversion import CONVERTED
-from rag.generation.factory import make_generator
+from rag.generation.factory import engine_for, make_generator
 from rag.index.collection import Index
+from rag.machine import load_profile
 
 QUESTIONS = Path(__file__).with_name("speed_questions.jsonl")
 NAIVE_SYSTEM = (
@@ -61,8 +65,9 @@ NAIVE_MAX_NEW_TOKENS = 128
 class NaivePipeline:
     """Dense top-4 chunks, a plain prompt, plain ``model.generate`` with a streamer."""
 
-    def __init__(self, index: Index, embedder: Any, model_path: str) -> None:
+    def __init__(self, index: Index, embedder: Any, model_path: str, dtype: str) -> None:
         self.index, self.embedder, self.model_path = index, embedder, model_path
+        self.dtype = dtype
         self.model: Any = None
         self.tokenizer: Any = None
         self.last_prompt_tokens = 0
@@ -73,7 +78,9 @@ class NaivePipeline:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-        self.model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=torch.bfloat16)
+        self.model = AutoModelForCausalLM.from_pretrained(
+            self.model_path, dtype=getattr(torch, self.dtype)
+        )
         self.model.eval()
 
     def stream(self, question: str) -> Iterator[str]:
@@ -174,21 +181,23 @@ def main() -> None:
         help="the naive pipeline's transformers folder (default: the product's generator's)",
     )  # fmt: skip
     parser.add_argument("--table-every", type=int, default=10, help="print the table so far")
+    parser.add_argument("--naive-dtype", choices=["bfloat16", "float32"], default="bfloat16")
     args = parser.parse_args()
     items = load_questions(args.questions, args.limit)
     sampler = RssSampler()
 
     settings = Settings()
-    recorder = RecordingGenerator(make_generator(settings))
+    engine, whence = engine_for(settings, load_profile(settings.resolved_models_dir)[0])
+    recorder = RecordingGenerator(make_generator(settings, engine))
     product = Assistant.load(settings=settings, generator=recorder)
     product.warm_up(generator=False)
     folder = args.naive_model or (
         model_dir(CATALOGUE[settings.generator], settings.resolved_models_dir) / CONVERTED
     )
-    naive = NaivePipeline(product.index, product.embedder, str(folder))
+    naive = NaivePipeline(product.index, product.embedder, str(folder), args.naive_dtype)
     memory = {
-        "naive": loaded("naive (transformers bf16)", naive.warm_up),
-        "product": loaded(f"product ({settings.generator_backend})", recorder.warm_up),
+        "naive": loaded(f"naive (transformers {args.naive_dtype})", naive.warm_up),
+        "product": loaded(f"product ({engine.label}, {whence})", recorder.warm_up),
     }
     tokenizer = naive.tokenizer  # the same vocabulary for every backend of this model
 
@@ -208,12 +217,14 @@ def main() -> None:
         print(f"{number + 1}/{len(items)}  naive {runs['naive'][-1].total_s:5.1f} s  "
               f"product {runs['product'][-1].total_s:5.1f} s", flush=True)  # fmt: skip
         if (number + 1) % args.table_every == 0 and number + 1 < len(items):
-            report(runs, memory, settings)
+            report(runs, memory, settings, engine.label)
     sampler.stop()
-    report(runs, memory, settings)
+    report(runs, memory, settings, engine.label)
 
 
-def report(runs: dict[str, list[Measured]], memory: dict[str, int], settings: Settings) -> None:
+def report(
+    runs: dict[str, list[Measured]], memory: dict[str, int], settings: Settings, engine: str
+) -> None:
     def row(label: str, values: dict[str, float], unit: str = "", digits: int = 2) -> None:
         naive, product = values["naive"], values["product"]
         ratio = product / naive if naive else float("nan")
@@ -232,7 +243,7 @@ def report(runs: dict[str, list[Measured]], memory: dict[str, int], settings: Se
         return out
 
     count = len(runs["naive"])
-    print(f"\n{count} questions; product: {settings.generator_backend} backend, "
+    print(f"\n{count} questions; product: {engine}, "
           f"prompt_lookup_tokens={settings.prompt_lookup_tokens}, "
           f"max_new_tokens={settings.max_new_tokens}; warm = questions 2..{count}")  # fmt: skip
     print(f"CPU: {cpu_summary()}, {os.cpu_count()} cores")

@@ -10,7 +10,9 @@ from collections.abc import Callable
 
 import click
 
+from embeddings.catalogue import CATALOGUE
 from rag.console import current_settings, emit_json, friendly_errors
+from rag.errors import ConfigError
 from rag.machine import MachineProfile, Timing, busy_reason, load_profile, save_profile
 from rag.settings import BUNDLED_ARTICLES, Settings
 
@@ -27,15 +29,19 @@ EMBED_PASSAGES = 16
 @click.command("calibrate")
 @click.option("--wait", default=60, show_default=True, help="Seconds to wait for a busy machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
+@click.option(
+    "--if-needed", is_flag=True, help="Only when this machine and its libraries have no profile."
+)
 @friendly_errors
-def calibrate_command(wait: int, as_json: bool) -> None:
+def calibrate_command(wait: int, as_json: bool, if_needed: bool) -> None:
     """Time every installed generator backend and precision, and the embedder's precisions, on
     this machine; keep the fastest that give the reference results (used where RAG_GENERATOR_*
     and RAG_EMBEDDER_DTYPE are auto). Refuses a busy machine and keeps the current choice.
 
     \b
     Examples:
-      rag models calibrate           # ~2-4 min: loads each backend in turn
+      rag models calibrate           # ~2-6 min: loads each backend in turn
+      rag models calibrate --if-needed   # what `make setup` runs
       rag models profile             # what was measured, without measuring again
       RAG_GENERATOR_BACKEND=transformers rag ask "..."   # override the choice
     """
@@ -45,6 +51,15 @@ def calibrate_command(wait: int, as_json: bool) -> None:
 
     settings = current_settings()
     fingerprint = this_machine()
+    existing, _ = load_profile(settings.resolved_models_dir, fingerprint)
+    if if_needed and existing is not None and existing.generator == settings.generator:
+        click.echo(f"Already calibrated on {fingerprint.describe()}: `rag models profile` shows it")
+        return
+    if settings.generator not in CATALOGUE:
+        raise ConfigError(
+            f"generator {settings.generator!r} is not a catalogue model: only those are calibrated "
+            "(RAG_GENERATOR_BACKEND and RAG_GENERATOR_PRECISION choose for any other)"
+        )
     if busy := _wait_until_idle(fingerprint.cores, wait):
         click.secho(
             f"Not calibrated: {busy}. The current choice stays; try again later.", fg="yellow"
@@ -122,7 +137,8 @@ def _say_timing(name: str) -> None:
 
 
 def calibration_messages(settings: Settings) -> list:
-    """The product's prompt for the calibration question over three passages of its article."""
+    """The product's prompt for the calibration question over the passage that answers it and
+    its two neighbours."""
     from rag.answer.prompting import build_messages
     from rag.ingest.articles import load_articles
     from rag.ingest.chunking import chunk_article
@@ -133,7 +149,7 @@ def calibration_messages(settings: Settings) -> list:
     first = next(i for i, c in enumerate(chunks) if PROMPT_ANCHOR in c.text.lower())
     passages = [
         Passage(c.doc_id, c.title, c.date, c.text, 1.0, c.start, c.end)
-        for c in chunks[first : first + 3]
+        for c in chunks[max(0, first - 1) : first + 2]
     ]
     return build_messages(PROMPT_QUESTION, passages, "vi")
 
