@@ -171,7 +171,7 @@ def busy_reason(cores: int, load_average: float | None = None) -> str | None:
 
     The one-minute load average counts processes running or waiting for a core; one that is at
     least the number of cores means every timing would share them. The calibration also checks
-    each run's CPU time against its wall time (``calibration.cpu_per_wall``).
+    each run's CPU time against its wall time (``rag.generation.calibration.busy_runs``).
     """
     if load_average is None:
         try:

@@ -210,7 +210,8 @@ def _print_timings(timings: list[Timing]) -> None:
     click.echo(f"  {'configuration':<34} {'total s':>8} {'first s':>8} {'cpu/wall':>8}  text")
     for t in timings:
         if t.error:
-            click.echo(f"  {t.name:<34} {'failed':>8} {'':>8} {'':>8}  {t.error[:60]}")
+            status = "skipped" if t.error.startswith("not timed") else "failed"
+            click.echo(f"  {t.name:<34} {status:>8} {'':>8} {'':>8}  {t.error[:80]}")
             continue
         same = {True: "same", False: "differs", None: "-"}[t.same_as_reference]
         same = "stopped: slower than the best" if t.stopped else same

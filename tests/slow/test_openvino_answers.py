@@ -51,10 +51,14 @@ def generator_folder(real_settings: Settings) -> Path:
 
 @pytest.fixture(scope="module", params=["f32", "bf16"])
 def openvino_assistant(
-    request: pytest.FixtureRequest, real_settings: Settings, generator_folder: Path
+    request: pytest.FixtureRequest,
+    real_settings: Settings,
+    real_assistant: Assistant,
+    generator_folder: Path,
 ) -> Assistant:
     update = {"generator_backend": "openvino", "generator_precision": request.param}
-    return Assistant.load(settings=real_settings.model_copy(update=update))
+    settings = real_settings.model_copy(update=update)
+    return Assistant.load(settings=settings, embedder=real_assistant.embedder)  # one in memory
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +88,9 @@ def test_same_prompt_and_same_facts_as_transformers(
         assert openvino.prompt(messages) == expected  # byte-identical, so the prefix is reused
         pieces = list(openvino.stream(messages, max_new_tokens=80))
         assert len(pieces) > 3  # streamed, not returned whole
+        # The raw replies: citations are checked on the answer (test_openvino_quotes_...).
         for text in ("".join(pieces), "".join(reference.stream(messages, max_new_tokens=80))):
             assert normalize(fact).lower() in normalize(text).lower(), text
-            assert "[1]" in text or "[2]" in text or "[3]" in text, text
 
 
 def test_openvino_quotes_the_2020_motto(openvino_assistant: Assistant) -> None:
