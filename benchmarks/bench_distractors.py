@@ -66,10 +66,13 @@ def main() -> None:
     rows = {}
     for name, assistant in (("seed articles only", seeds_only), ("with distractors", crowded)):
         out = args.out / name.replace(" ", "-")
+        k = settings.top_k
         retrieval = evaluate(
-            assistant, dataset.items, out_dir=out / "retrieval", retrieval_only=True
+            assistant, dataset.items, out_dir=out / "retrieval", k=k, retrieval_only=True
         )
-        answers = evaluate(assistant, answered, out_dir=out / "answers") if args.answers else None
+        answers = (
+            evaluate(assistant, answered, out_dir=out / "answers", k=k) if args.answers else None
+        )
         rows[name] = _row(assistant, retrieval.summary, answers.summary if answers else None)
     print(_table(rows, len(dataset.items), len(answered)))
 

@@ -166,7 +166,7 @@ def agreement(
     results = {}
     for name, index in (("FAISS", faiss_index), ("Milvus Lite", milvus_index)):
         assistant = Assistant(index, embedder, settings)  # type: ignore[arg-type]
-        results[name] = [[p.doc_id for p in assistant.search(q["question"], k=5)]
+        results[name] = [[p.doc_id for p in assistant.search(q["question"])]
                          for q in answerable]  # fmt: skip
     print(f"## Agreement: {len(articles) - 5} real news articles (leads) + the 5 seed articles, "
           f"{len(faiss_index)} passages, {len(answerable)} answerable dev-set questions "

@@ -25,6 +25,7 @@ from eval.corpus import open_assistant
 from eval.datasets import QAItem, load_dataset
 from eval.runner import evaluate
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
+from rag import Assistant
 from rag.console import load_settings
 from rag.generation.base import ChatMessage, Generator
 from rag.generation.factory import make_generator
@@ -104,10 +105,13 @@ def main() -> int:
             "en": [i for i in cross_lingual_items(vi_path, en_path) if i.id in ids],
         }
         sets = {k: v for k, v in sets.items() if k in args.languages.split(",")}
-    if args.replies:
-        assistant._generator = ReplayingGenerator(make_generator(settings), args.replies)
+    replay = ReplayingGenerator(make_generator(settings), args.replies) if args.replies else None
+    if replay is not None:  # the same index and embedder, answering through the replay
+        assistant = Assistant(assistant.index, assistant.embedder, settings, generator=replay)
     for name, items in sets.items():
-        run = evaluate(assistant, items, out_dir=args.out / name, show_progress=False)
+        run = evaluate(
+            assistant, items, out_dir=args.out / name, k=settings.top_k, show_progress=False
+        )
         metrics = run.summary["overall"]["metrics"]
         rows[name] = {
             m: metrics[m]["mean"]
@@ -117,8 +121,7 @@ def main() -> int:
         rows[name]["n"] = len(items)
         if "abstention" in run.summary["overall"]:
             rows[name]["abstention"] = run.summary["overall"]["abstention"]
-    if args.replies:
-        replay = assistant._generator
+    if replay is not None:
         rows["replies"] = {"replayed": replay.replayed, "generated": replay.generated}
     print(json.dumps(rows, indent=1))
     return 0

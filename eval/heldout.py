@@ -114,6 +114,7 @@ def balanced_sample(constructed: list[QAItem], size: int, seed: int) -> list[QAI
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Evaluate the sets of the half into ``args.out``; print and write the targets table."""
+    args.k = settings.top_k if args.k is None else args.k
     held = build_sets(
         args.half, xquad_dir=args.xquad_dir, devset=args.devset, articles=settings.articles_dir,
         per_set=args.per_set, seed=args.seed,
@@ -242,7 +243,7 @@ def parser() -> argparse.ArgumentParser:
         default=SETS,
         help=f"comma-separated sets to evaluate (default: {','.join(SETS)})",
     )
-    p.add_argument("--k", type=positive_int, default=5, help="passages per question (default 5)")
+    p.add_argument("--k", type=positive_int, help="passages per question (default: RAG_TOP_K)")
     return p
 
 

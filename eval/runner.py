@@ -34,7 +34,7 @@ _SHOWN_PROBLEMS = 20
 class QASystem(Protocol):
     """What an evaluation needs of the assistant (``rag.Assistant`` has it)."""
 
-    def search(self, question: str, k: int = 5) -> list[Passage]: ...
+    def search(self, question: str, k: int | None = None) -> list[Passage]: ...
 
     def ask(self, question: str, history: Any = None) -> Answer: ...
 
@@ -51,7 +51,7 @@ def run_from_cli(
     settings: Settings,
     *,
     qa_file: Path,
-    k: int = 5,
+    k: int | None = None,
     out: Path | None = None,
     limit: int | None = None,
     sample: int | None = None,
@@ -82,6 +82,7 @@ def run_from_cli(
         "selection": {"limit": limit, "sample": sample, "seed": seed},
     }  # fmt: skip
     out_dir = Path(out) if out else DEFAULT_OUT / dataset.name
+    k = settings.top_k if k is None else k  # RAG_TOP_K, as every command
     run = evaluate(assistant, items, out_dir=out_dir, k=k, retrieval_only=retrieval_only, info=info)
     if as_json:
         click.echo(json.dumps(run.summary, ensure_ascii=False, indent=2))
@@ -102,7 +103,7 @@ def evaluate(
     items: Sequence[QAItem],
     *,
     out_dir: Path,
-    k: int = 5,
+    k: int,
     retrieval_only: bool = False,
     info: dict[str, Any] | None = None,
     show_progress: bool = True,

@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    args.k = settings.top_k if args.k is None else args.k
     vietnamese = load_dataset(args.vi, language="vi")
     english = list(cross_lingual_items(args.vi, args.en))
     # The same questions in both languages: the sample is drawn over the Vietnamese ids.
@@ -115,9 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--vi", type=Path, default=XQUAD_VI, help="Vietnamese XQuAD file")
     parser.add_argument("--en", type=Path, default=XQUAD_EN, help="parallel English XQuAD file")
-    parser.add_argument(
-        "--k", type=positive_int, default=5, help="passages per question (default 5)"
-    )
+    parser.add_argument("--k", type=positive_int, help="passages per question (default: RAG_TOP_K)")
     parser.add_argument(
         "--limit", type=positive_int, help="only the first N questions of each language"
     )

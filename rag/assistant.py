@@ -122,10 +122,11 @@ class Assistant:
 
     # --- searching --------------------------------------------------------------------------
 
-    def search(self, question: str, k: int = 5) -> list[Passage]:
-        """The ``k`` passages most likely to answer the question, best first."""
+    def search(self, question: str, k: int | None = None) -> list[Passage]:
+        """The ``k`` passages (default: the ``top_k`` setting) most likely to answer the
+        question, best first."""
         question = self._checked(question)
-        return self.retriever.retrieve(question, check_k(k))
+        return self.retriever.retrieve(question, check_k(self.settings.top_k if k is None else k))
 
     # --- answering --------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from rag.assistant import Assistant
 from rag.settings import Settings
 
 from . import render
-from .chat import PASSAGES_RANGE, TOKENS_RANGE, UPLOAD_SUFFIXES, ChatPage, Conversation, clamp
+from .chat import PASSAGES_RANGE, TOKENS_RANGE, UPLOAD_SUFFIXES, ChatPage, Conversation, within
 from .loader import AssistantLoader
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,11 @@ def build_app(
                 with gr.Accordion("Answer settings", open=False):
                     passages = gr.Slider(
                         *PASSAGES_RANGE, step=1, label="Passages the answer may use",
-                        value=clamp(settings.context_passages, PASSAGES_RANGE, 3),
+                        value=within(settings.context_passages, PASSAGES_RANGE),
                     )  # fmt: skip
                     max_tokens = gr.Slider(
                         *TOKENS_RANGE, step=32, label="Longest answer (tokens)",
-                        value=clamp(settings.max_new_tokens, TOKENS_RANGE, 320),
+                        value=within(settings.max_new_tokens, TOKENS_RANGE),
                     )  # fmt: skip
                 with gr.Accordion("Add articles", open=False):
                     files = gr.File(

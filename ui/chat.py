@@ -79,6 +79,11 @@ def clamp(value: Any, bounds: tuple[int, int], default: int) -> int:
     return max(bounds[0], min(bounds[1], number))
 
 
+def within(value: int, bounds: tuple[int, int]) -> int:
+    """A setting's value brought inside a slider's bounds (the setting itself is the default)."""
+    return max(bounds[0], min(bounds[1], value))
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 

@@ -2,42 +2,48 @@
 
 Every subcommand prints readable text for people, or JSON with ``--json``. Errors are turned
 into one friendly line (``rag.console.friendly_errors``), and nowhere else. The settings are
-read once, here, and handed to every command. The chat page (``ui``) and the evaluation
-(``eval``) are reached lazily, only by the commands that need them.
+read once, here, and handed to every command. The chat page's ``serve`` and the evaluation's
+``eval`` are found through the ``newsrag.commands`` entry points, as ``llm`` finds its plugins'
+commands, and imported only when used: the command line depends on no front end by name.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.metadata
 import logging
-from typing import ClassVar
+from functools import cache
 
 import click
 
-from rag.cli.answers import ask_command, chat_command, serve_command
+from rag.cli.answers import ask_command, chat_command
 from rag.cli.changes import add_command, remove_command
 from rag.cli.collection import index_command, search_command
 from rag.cli.models import models_group
 from rag.console import friendly_errors, load_settings
 
+ENTRY_POINTS = "newsrag.commands"
 
-class _LazyGroup(click.Group):
-    """A group whose commands defined in other packages are imported only when used."""
 
-    lazy: ClassVar[dict[str, str]] = {"eval": "eval.command:eval_command"}
+@cache
+def plugged_in() -> dict[str, importlib.metadata.EntryPoint]:
+    """The commands other packages register (pyproject.toml: [project.entry-points])."""
+    return {e.name: e for e in importlib.metadata.entry_points(group=ENTRY_POINTS)}
+
+
+class _PluginGroup(click.Group):
+    """A group that also offers the registered commands, each imported only when used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
+        return sorted({*super().list_commands(ctx), *plugged_in()})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy:
-            module, _, attribute = self.lazy[name].partition(":")
-            command: click.Command = getattr(importlib.import_module(module), attribute)
+        if name not in self.commands and name in plugged_in():
+            command: click.Command = plugged_in()[name].load()
             return command
         return super().get_command(ctx, name)
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 @click.version_option(package_name="newsrag")
 @click.pass_context
@@ -53,6 +59,8 @@ def cli(context: click.Context, verbose: bool) -> None:
       rag search "Who chaired the 2023 review?" -k 3 --json
       rag ask "What was the 2020 motto of the Ministry of Home Affairs?"
       rag chat                               # questions and follow-ups in the terminal
+      rag serve                              # the chat page in the browser
+      rag models calibrate                   # the fastest backend on this machine, measured
       rag index my_articles/ --out ~/indexes/mine
       rag add today.jsonl                    # add to (or update in) the index, kept on disk
       rag remove 003_16e7c6cf24d0288c.txt
@@ -65,7 +73,6 @@ def cli(context: click.Context, verbose: bool) -> None:
 
 for _command in (
     index_command, add_command, remove_command, search_command, ask_command, chat_command,
-    serve_command,
 ):  # fmt: skip
     cli.add_command(_command)
 cli.add_command(models_group)

@@ -1,4 +1,5 @@
-"""``rag ask``, ``rag chat`` and ``rag serve``: answers in the shell and in the browser."""
+"""``rag ask`` and ``rag chat``: answers in the shell (``rag serve``, the browser, is the chat
+page's own command: ``ui.command``)."""
 
 from __future__ import annotations
 
@@ -122,23 +123,3 @@ def chat_command(index_dir: Path | None) -> None:
         answer = answer_stream.answer
         print_answer(answer, show_text=True)
         history.append((question, answer.text))
-
-
-# The chat page's package is imported only here, when it is asked for.
-
-
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
-@friendly_errors
-def serve_command(host: str, port: int, index_dir: Path | None) -> None:
-    """Open the chat in the browser (Gradio), on the default index or --index.
-
-    \b
-      rag serve
-      rag serve --host 0.0.0.0 --port 8080
-    """
-    from ui.app import serve
-
-    serve(current_settings(), index_dir=index_dir, host=host, port=port)

@@ -17,7 +17,7 @@ from rag.settings import Settings
 
 @click.group("models")
 def models_group() -> None:
-    """List, fetch and verify the offline models."""
+    """List, fetch and verify the offline models; calibrate this machine."""
 
 
 @models_group.command("list")

@@ -25,7 +25,7 @@ def parts(settings: Settings) -> tuple[Assistant, FakeGenerator, HashingEmbedder
 
 @pytest.mark.parametrize(
     ("k", "shown"),
-    [("3", "'3'"), (None, "None"), (2.5, "2.5"), (True, "True"), ([3], r"\[3\]")],
+    [("3", "'3'"), (2.5, "2.5"), (True, "True"), ([3], r"\[3\]")],
 )
 def test_search_with_a_k_that_is_not_a_whole_number_is_a_question_error(
     parts: tuple[Assistant, FakeGenerator, HashingEmbedder], k: Any, shown: str
@@ -35,6 +35,15 @@ def test_search_with_a_k_that_is_not_a_whole_number_is_a_question_error(
     with pytest.raises(QuestionError, match=f"whole number, got {shown}"):
         assistant.search("nội vụ", k=k)
     assert embedder.calls == before
+
+
+def test_search_without_k_returns_the_top_k_setting(
+    parts: tuple[Assistant, FakeGenerator, HashingEmbedder],
+) -> None:
+    assistant, _, _ = parts
+    assert len(assistant.search("nội vụ")) == assistant.settings.top_k
+    fewer = assistant.with_settings(top_k=2)
+    assert len(fewer.search("nội vụ")) == 2 and len(fewer.search("nội vụ", k=4)) == 4
 
 
 def test_check_k_keeps_good_values() -> None:

@@ -140,3 +140,14 @@ def test_models_fetch_unknown_name_is_a_one_line_error(runner: CliRunner) -> Non
     result = run(runner, "models", "fetch", "no-such-model")
     assert result.exit_code == 1
     assert "unknown model 'no-such-model'" in result.stderr
+
+
+def test_front_end_commands_come_through_entry_points(runner: CliRunner) -> None:
+    from rag.cli import ENTRY_POINTS, plugged_in
+
+    listed = run(runner, "--help").output
+    assert "serve " in listed and "eval " in listed  # offered without importing ui or eval
+    assert {"serve", "eval"} <= set(plugged_in())
+    assert plugged_in()["serve"].group == ENTRY_POINTS
+    assert "rag serve --host 0.0.0.0 --port 8080" in run(runner, "serve", "--help").output
+    assert "--retrieval-only" in run(runner, "eval", "--help").output

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from eval import DEVSET
 from eval.datasets import QAItem, load_dataset
+from eval.report import RESULTS
 from eval.runner import evaluate, run_from_cli
 from rag.assistant import Assistant
 from rag.cli import cli
@@ -136,7 +138,7 @@ def test_without_matplotlib_everything_but_the_plots_is_written(
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails
     out = tmp_path / "noplots"
-    run = evaluate(assistant, load_dataset(qa_file).items, out_dir=out, show_progress=False)
+    run = evaluate(assistant, load_dataset(qa_file).items, out_dir=out, k=5, show_progress=False)
     assert run.summary["plots"] == [] and not list(out.glob("*.png"))
     assert (out / "summary.json").exists()
     assert ".png" not in (out / "report.md").read_text(encoding="utf-8")
@@ -146,7 +148,7 @@ def test_a_question_that_fails_is_recorded_and_the_run_goes_on(
     assistant: Assistant, tmp_path: Path
 ) -> None:
     items = [QAItem("long", "x" * 3000), QAItem("ok", "Ai chủ trì hội nghị năm 2023?", source=A003)]
-    run = evaluate(assistant, items, out_dir=tmp_path / "e", show_progress=False)
+    run = evaluate(assistant, items, out_dir=tmp_path / "e", k=5, show_progress=False)
     failed, fine = run.records
     assert "limit" in failed["error"] and failed["metrics"] == {}
     assert fine["error"] is None and fine["metrics"]["hit@5"] is not None
@@ -178,7 +180,9 @@ class InterruptingAssistant:
 def test_ctrl_c_keeps_what_was_done(assistant: Assistant, qa_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     items = load_dataset(qa_file).items
-    run = evaluate(InterruptingAssistant(assistant, 2), items, out_dir=out, show_progress=False)
+    run = evaluate(
+        InterruptingAssistant(assistant, 2), items, out_dir=out, k=5, show_progress=False
+    )
     assert run.interrupted
     assert [r["id"] for r in read_results(out)] == ["motto2020", "staff2021"]
     summary = json.loads((out / "summary.json").read_text())
@@ -281,3 +285,24 @@ def test_python_dash_m_eval_is_the_same_command() -> None:
     assert result.returncode == 0, result.stderr
     assert "python -m eval [OPTIONS] QA_FILE" in result.stdout
     assert "--retrieval-only" in result.stdout and "--corpus-from-dataset" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [({}, [], 5), ({"RAG_TOP_K": "3"}, [], 3), ({"RAG_TOP_K": "3"}, ["--k", "7"], 7)],
+)
+def test_rag_eval_retrieves_rag_top_k_passages_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], args: list[str],
+    expected: int,
+) -> None:  # fmt: skip
+    for name in [n for n in os.environ if n.startswith("RAG_")]:
+        monkeypatch.delenv(name)
+    runner = CliRunner(env={"RAG_EMBEDDER": "fake", "RAG_GENERATOR": "fake",
+                            "RAG_CACHE_DIR": str(tmp_path / "cache"), **env})  # fmt: skip
+    result = runner.invoke(cli, ["eval", str(DEVSET), "--limit", "4", "--retrieval-only", "--json",
+                                 "--out", str(tmp_path / "out"), *args])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["k"] == expected
+    retrieved = [json.loads(line)["retrieved"] for line in (tmp_path / "out" / RESULTS).open()]
+    assert all(len(r) >= expected for r in retrieved)  # searched to depth max(k, 10) for MRR@10
