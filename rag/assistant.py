@@ -154,7 +154,7 @@ class Assistant:
         if gap := evidence_gap(searched, pool, self.settings.min_relevance):
             clock.lap("retrieve")
             log.info("abstaining before generation: %s", gap)
-            return self._abstention(question, searched, language, clock)
+            return self._abstention(question, searched, language, clock, pool)
         whole = context = select_context(pool, self.index, self.settings)
         if self.settings.focus_chars:
             context = focus_context(
@@ -166,7 +166,7 @@ class Assistant:
         clock.lap("retrieve")
         if not context:
             log.info("abstaining before generation: no passage is left to read")
-            return self._abstention(question, searched, language, clock)
+            return self._abstention(question, searched, language, clock, pool)
         pieces: list[str] = []
         messages = build_messages(searched, context, language)
         yield from hold_back_marker(self._generate(messages, pieces))
@@ -187,7 +187,7 @@ class Assistant:
                 text = draft.text if draft.language == language else attempts.rendered(draft)
             clock.lap("retry")
             if repaired is None:
-                return self._abstention(question, searched, language, clock)
+                return self._abstention(question, searched, language, clock, pool)
         return Answer(
             question=question, text=text, abstained=False, language=language,
             citations=draft.cited_passages, timings=clock.finish(),
@@ -211,10 +211,16 @@ class Assistant:
             sink.append(piece)
             yield piece
 
-    def _abstention(self, question: str, searched: str, language: str, clock: _Clock) -> Answer:
+    def _abstention(
+        self, question: str, searched: str, language: str, clock: _Clock, pool: list[Passage]
+    ) -> Answer:
+        """ "The articles do not say", with the passages closest to the question (those about it
+        at all: above the evidence gate's bar) for the reader to check."""
+        bar = self.settings.min_relevance
+        closest = [p for p in pool if p.score >= bar][: self.settings.context_passages]
         return Answer(
             question=question, text=ABSTENTION[language], abstained=True, language=language,
-            citations=[], timings=clock.finish(),
+            citations=[], timings=clock.finish(), closest=closest,
             searched_question=searched if searched != question else None,
         )  # fmt: skip
 

@@ -36,10 +36,14 @@ class Answer:
     citations: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     searched_question: str | None = None  # the standalone rewrite of a follow-up, if any
+    # With an abstention: the passages closest to the question (none when nothing retrieved was
+    # about it), for the reader to check; they do not state the answer, so they are no citations.
+    closest: list[Passage] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
+        data["closest"] = [c.to_dict() for c in self.closest]
         return data
 
 

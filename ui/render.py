@@ -20,6 +20,7 @@ from rag.answer.markup import (
     MD_REF_DEF,
     without_citations,
 )
+from rag.answer.prompting import CLOSEST_HEADING
 from rag.text import normalize
 from rag.types import Answer, Passage
 
@@ -75,6 +76,14 @@ def answer_message(answer: Answer, allowed_urls: Iterable[str] = ()) -> str:
         parts.append(f"*Searched for:* {escape_markdown(answer.searched_question)}")
     text = safe_answer(answer.text, allowed_urls)
     parts.append(f"*{text}*" if answer.abstained else text)
+    if answer.abstained and answer.closest:
+        nearest = "; ".join(
+            dict.fromkeys(  # one mention per article
+                f"{escape_markdown(p.title)} ({escape_markdown(p.date or 'undated')})"
+                for p in answer.closest
+            )
+        )
+        parts.append(f"**{CLOSEST_HEADING.get(answer.language, CLOSEST_HEADING['en'])}** {nearest}")
     if answer.citations:
         cited = "; ".join(
             f"[{n}] {escape_markdown(p.title)} ({escape_markdown(p.date or 'undated')})"
@@ -147,7 +156,12 @@ def render_sources(answer: Answer) -> str:
     """The sources panel for one answer; an abstention is a neutral note, not an error."""
     if answer.abstained or not answer.citations:
         note = ABSTAINED_NOTE.get(answer.language, ABSTAINED_NOTE["en"])
-        return f'<div class="rag-note rag-abstained">{html.escape(note)}</div>'
+        shown = f'<div class="rag-note rag-abstained">{html.escape(note)}</div>'
+        if answer.closest:  # for the reader to check: numbered apart from citations
+            heading = CLOSEST_HEADING.get(answer.language, CLOSEST_HEADING["en"])
+            shown += f'<div class="rag-note">{html.escape(heading)}</div>'
+            shown += "".join(source_card(n, p, "") for n, p in enumerate(answer.closest, 1))
+        return shown
     return "".join(source_card(n, p, answer.text) for n, p in enumerate(answer.citations, start=1))
 
 

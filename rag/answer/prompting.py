@@ -17,6 +17,11 @@ ABSTENTION = {
     "vi": "Không tìm thấy thông tin này trong các bài viết.",
     "en": "The articles do not say.",
 }
+# Above the passages an abstention shows, so that the reader can check for themselves.
+CLOSEST_HEADING = {
+    "en": "The closest passages (they do not state it):",
+    "vi": "Các đoạn gần nhất (không nêu thông tin này):",
+}
 _LANGUAGE_NAME = {"vi": "Vietnamese", "en": "English"}
 _OPEN, _CLOSE = "<passages>", "</passages>"
 _CONTROL_TOKEN = re.compile(r"<\|[^|<>\s]{1,40}\|>")

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from rag.answer.prompting import CLOSEST_HEADING
 from rag.cli.collection import indent
 from rag.console import current_settings, emit_json, friendly_errors, tqdm_progress
 from rag.errors import QuestionError
@@ -70,6 +71,11 @@ def answer_json(answer: Any) -> dict[str, Any]:
              "score": round(p.score, 4), "start": p.start, "end": p.end}
             for n, p in enumerate(answer.citations, start=1)
         ],
+        "closest": [
+            {"doc_id": p.doc_id, "title": p.title, "date": p.date, "passage": p.text,
+             "score": round(p.score, 4), "start": p.start, "end": p.end}
+            for p in answer.closest
+        ],
         "timings": answer.timings,
     }  # fmt: skip
 
@@ -83,6 +89,11 @@ def print_answer(answer: Any, show_text: bool = True) -> None:
         click.secho(
             f"\n[{n}] {passage.title} · {passage.date or 'undated'} · {passage.doc_id}", bold=True
         )
+        click.echo(indent(passage.text))
+    if answer.closest:
+        click.secho(f"\n{CLOSEST_HEADING[answer.language]}", dim=True)
+    for passage in answer.closest:
+        click.secho(f"\n· {passage.title} · {passage.date or 'undated'} · {passage.doc_id}")
         click.echo(indent(passage.text))
     click.secho(
         f"\n{answer.timings.get('total', 0):.1f} s "

@@ -167,6 +167,7 @@ def test_abstains_without_generating_when_nothing_is_relevant_enough(settings: S
     assert answer.abstained
     assert answer.text == ABSTENTION["vi"]
     assert answer.citations == []
+    assert answer.closest == []  # nothing retrieved was about the question: nothing to show
     assert generator.calls == []
     assert answer.timings["generate"] == 0.0
 
@@ -211,6 +212,19 @@ def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> Non
     assert en.text == "The articles do not say."
     assert en.citations == []
     assert len(generator.calls) == 5
+
+
+def test_an_abstention_shows_the_closest_passages_for_the_reader_to_check(
+    settings: Settings,
+) -> None:
+    assistant, _, _ = make(settings, "NOT_FOUND", "NOT_FOUND")
+    answer = assistant.ask(VI_QUESTION)
+    assert answer.abstained and answer.citations == []
+    searched = assistant.search(VI_QUESTION, settings.context_passages)
+    bar = settings.min_relevance
+    assert answer.closest == [p for p in searched if p.score >= bar]
+    assert answer.closest and len(answer.closest) <= settings.context_passages
+    assert answer.to_dict()["closest"][0]["doc_id"] == answer.closest[0].doc_id
 
 
 def test_a_reply_ending_in_the_marker_is_an_abstention_never_shown(settings: Settings) -> None:

@@ -178,3 +178,21 @@ def test_ask_with_a_missing_index_folder(runner: CliRunner, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert error_line(result).startswith("Error: no index")
     assert "Traceback" not in result.output
+
+
+def test_an_abstention_prints_and_returns_the_closest_passages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rag.answer.prompting import CLOSEST_HEADING
+    from rag.cli.answers import answer_json, print_answer
+    from rag.types import Answer, Passage
+
+    near = Passage("a.txt", "Hội nghị 2021", None, "Năm 2021, Bộ Nội vụ họp.", 0.61, 0, 24)
+    answer = Answer("Phương châm năm 2022?", ABSTENTION["vi"], True, "vi", closest=[near])
+    print_answer(answer)
+    out = capsys.readouterr().out
+    assert ABSTENTION["vi"] in out and CLOSEST_HEADING["vi"] in out
+    assert "· Hội nghị 2021 · undated · a.txt" in out and "Năm 2021, Bộ Nội vụ họp." in out
+    assert "[1]" not in out  # not a citation
+    document = answer_json(answer)
+    assert document["citations"] == [] and document["closest"][0]["score"] == 0.61

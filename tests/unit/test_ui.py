@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.prompting import CLOSEST_HEADING
 from rag.types import Answer, Passage
 from ui import render
 from ui.chat import MAX_TURNS, clamp, remember, shorten
@@ -120,6 +121,20 @@ def test_an_abstention_is_a_neutral_note() -> None:
     assert "error" not in html.lower()
     message = render.answer_message(abstained)
     assert message == "*Không tìm thấy thông tin này.*"
+
+
+def test_an_abstention_shows_the_closest_passages_apart_from_citations() -> None:
+    near = passage("Năm 2021, Bộ Nội vụ tổ chức hội nghị <b>trực tuyến</b>.", title="Hội nghị 2021")
+    abstained = answer(text="Không tìm thấy thông tin này.", abstained=True, citations=[],
+                       closest=[near])  # fmt: skip
+    html = render.render_sources(abstained)
+    assert render.ABSTAINED_NOTE["vi"] in html and CLOSEST_HEADING["vi"] in html
+    assert html.count('class="rag-source"') == 1 and "&lt;b&gt;trực tuyến" in html
+    assert "<mark" not in html  # nothing of it is an answer's words
+    message = render.answer_message(abstained)
+    assert message.startswith("*Không tìm thấy thông tin này.*")
+    assert f"**{CLOSEST_HEADING['vi']}** Hội nghị 2021 (2022\\-01\\-12)" in message
+    assert "Sources" not in message
 
 
 def test_answer_message_names_the_searched_question_and_sources() -> None:

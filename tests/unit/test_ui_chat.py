@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rag.answer.prompting import CLOSEST_HEADING
 from rag.assistant import Assistant
 from rag.errors import DocumentError
 from rag.generation.fake import FakeGenerator
@@ -110,8 +111,16 @@ def test_answer_length_bounds_the_streamed_words(page: ChatPage) -> None:
 
 def test_an_abstention_is_shown_as_a_note(page: ChatPage) -> None:
     chat, panel, *_ = ask(page, "Giá vàng hôm nay ở Hà Nội là bao nhiêu?")[-1]
-    assert chat[-1]["content"] == "*Không tìm thấy thông tin này trong các bài viết.*"
+    first, *rest = chat[-1]["content"].split("\n\n")
+    assert first == "*Không tìm thấy thông tin này trong các bài viết.*"
     assert "rag-abstained" in panel
+    # The hashing embedder finds passages above the evidence bar: listed once per article, as
+    # the closest passages, never as sources.
+    assert rest == [] or rest[0].startswith(f"**{CLOSEST_HEADING['vi']}**")
+    assert "Sources" not in chat[-1]["content"]
+    if rest:
+        titles = rest[0].split("** ", 1)[1].split("; ")
+        assert len(titles) == len(set(titles))
 
 
 def test_empty_and_too_long_questions_get_a_friendly_message(
