@@ -36,14 +36,17 @@ import click
 
 from rag import Assistant, Settings
 from rag.console import exit_status
+from rag.generation.factory import engine_for
+from rag.machine import load_profile
 from rag.settings import BUNDLED_ARTICLES
 
 from . import DEVSET
 from .corpus import dataset_index, open_assistant
 from .datasets import Dataset, QAItem, load_dataset, select_items
+from .hard_negatives import WithoutTheirParagraphs, absent_items
 from .heldout_table import figures, format_targets, write_targets
 from .report import RESULTS, build_summary, format_summary, write_outputs
-from .runner import DEFAULT_OUT, evaluate
+from .runner import DEFAULT_OUT, QASystem, evaluate
 from .splits import HALVES, take_half
 from .unanswerable import (
     Articles,
@@ -57,7 +60,9 @@ from .xquad_benchmark import positive_int
 
 Record = dict[str, Any]
 SWAP_KINDS = ("year", "place")
-SETS = ("devset", "unanswerable", "xquad-vi", "xquad-en")  # the order they are evaluated in
+# The order they are evaluated in. *-absent: the same XQuAD questions with their own paragraph
+# left out of the collection (hard negatives, eval.hard_negatives), 1:1 with the answerable ones.
+SETS = ("devset", "unanswerable", "xquad-vi", "xquad-en", "xquad-vi-absent", "xquad-en-absent")
 
 
 @dataclass
@@ -95,6 +100,10 @@ def build_sets(
         "unanswerable": balanced_sample(constructed, answerable, seed),
         "xquad-vi": [i for i in xquad if i.language == "vi"],
         "xquad-en": [i for i in xquad if i.language == "en"],
+        "xquad-vi-absent": absent_items([i for i in xquad if i.language == "vi"],
+                                        vietnamese.paragraphs),
+        "xquad-en-absent": absent_items([i for i in xquad if i.language == "en"],
+                                        vietnamese.paragraphs),
     })  # fmt: skip
 
 
@@ -149,12 +158,15 @@ def evaluate_sets(
         try:
             if name not in assistants:  # the XQuAD index is built (or found) only when needed
                 xquad = xquad_assistant(settings, held.xquad, seed_assistant)
-                assistants.update({"xquad-vi": xquad, "xquad-en": xquad})
+                assistants.update({n: xquad for n in SETS if n.startswith("xquad")})
         except KeyboardInterrupt:  # while indexing: the sets done so far still count
             return summaries, records, True
         assistant, folder = assistants[name]
         info = run_info(settings, args, name, folder, assistant)
-        result = evaluate(assistant, held.sets[name], out_dir=args.out / name, k=args.k, info=info)
+        asked: QASystem = assistant
+        if name.endswith("-absent"):  # each question asked without its own paragraph
+            asked = WithoutTheirParagraphs(assistant, held.sets[name])
+        result = evaluate(asked, held.sets[name], out_dir=args.out / name, k=args.k, info=info)
         click.echo(format_summary(result.summary) + "\n", err=True)
         summaries[name], records[name] = result.summary, result.records
         if result.interrupted:
@@ -218,6 +230,7 @@ def run_info(
         "format": "heldout", "selection": {"per_set": args.per_set, "seed": args.seed},
         "embedder": assistant.embedder.model_id if assistant else settings.embedder,
         "generator": settings.generator, "generator_backend": settings.generator_backend,
+        "engine": engine_for(settings, load_profile(settings.resolved_models_dir)[0])[0].label,
     }  # fmt: skip
 
 

@@ -34,6 +34,9 @@ TARGETS = (
     Target("abstention", "abstention precision", "precision", True, 0.90),
     Target("abstention", "abstention recall", "recall", True, 0.90),
     Target("devset", "correct", "correct", True, 0.85),
+    # Hard negatives: the same XQuAD questions with their own paragraph left out.
+    Target("xquad-vi-absent", "hard negatives abstained on", "abstained", True, 0.90),
+    Target("xquad-en-absent", "hard negatives abstained on", "abstained", True, 0.90),
 )
 
 

@@ -114,6 +114,14 @@ class Assistant:
         settings = Settings.model_validate({**self.settings.model_dump(), **overrides})
         return Assistant(self.index, self.embedder, settings, self.generator, self.reranker)
 
+    def without_articles(self, doc_ids: Iterable[str]) -> Assistant:
+        """This assistant answering as if those articles were not in the collection, sharing
+        its index and models (the index is not changed): how an evaluation asks about a fact
+        whose paragraph is gone while the rest of its article stays."""
+        other = Assistant(self.index, self.embedder, self.settings, self.generator, self.reranker)
+        other.retriever = self.retriever.excluding(frozenset(doc_ids))
+        return other
+
     def warm_up(self, generator: bool = True) -> None:
         """Load the models now rather than on the first question."""
         self.embedder.warm_up()

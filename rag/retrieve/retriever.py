@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from embeddings.base import Embedder
@@ -43,8 +45,12 @@ class Retriever:
         embedder: Embedder,
         params: RetrievalParams,
         reranker: SentenceReranker | None = None,
+        excluded: frozenset[str] = frozenset(),
     ) -> None:
         self.index = index
+        # Articles never returned, as if removed, without touching the index: what an
+        # evaluation of absent facts needs (the gold paragraph gone, the rest of its article kept).
+        self.excluded = excluded
         self.embedder = embedder
         self.candidate_pool = params.candidate_pool
         self.year_bonus = params.year_bonus
@@ -81,16 +87,20 @@ class Retriever:
         """``retrieve`` with the question's embedding already at hand (benchmarks reuse it)."""
         pool = max(k, self.candidate_pool)
         index = self.index.view()  # one state of the index for the whole search
-        positions, cosines = index.dense_search(query, pool)
-        dense = dict(zip(positions.tolist(), cosines.tolist(), strict=True))
+        extra_rows = self._excluded_rows(index)  # fetched more, then dropped: `pool` remain
+        positions, cosines = index.dense_search(query, pool + extra_rows)
+        hits = zip(positions.tolist(), cosines.tolist(), strict=True)
+        dense = dict([(p, c) for p, c in hits if self._allowed(index, p)][:pool])
+        dense_hits = list(dense)  # before BM25's own finds join them
         lexical_weight = self._lexical_weight(question)
         found: list[int] = []
         if lexical_weight > 0:
-            found = index.lexical_search(question, pool)[0].tolist()
+            found = index.lexical_search(question, pool + extra_rows)[0].tolist()
+            found = [p for p in found if self._allowed(index, p)][:pool]
             extra = [p for p in found if p not in dense]
             dense.update(zip(extra, index.similarities(query, extra).tolist(), strict=True))
         scores = self._with_year_bonus(index, question, dense)
-        by_dense = sorted(positions.tolist(), key=lambda p: scores[p], reverse=True)
+        by_dense = sorted(dense_hits, key=lambda p: scores[p], reverse=True)
         fused = reciprocal_rank_fusion(
             [by_dense, found], [self.fusion.dense_weight, lexical_weight], self.fusion.k
         )
@@ -99,6 +109,21 @@ class Retriever:
         head = fused[: max(k, self.rerank_depth)]  # a passage below k may move up into it
         passages = [_passage(index, position, scores[position]) for position, _ in head]
         return self.reranker.rerank(query, passages, self.rerank_depth)[:k]
+
+    def excluding(self, doc_ids: frozenset[str]) -> Retriever:
+        """This retriever, sharing its index and models, that never returns those articles."""
+        other = copy.copy(self)
+        other.excluded = self.excluded | doc_ids
+        return other
+
+    def _allowed(self, index: Index, position: int) -> bool:
+        return not self.excluded or index.chunks[position].doc_id not in self.excluded
+
+    def _excluded_rows(self, index: Index) -> int:
+        """How many more rows to fetch so that ``pool`` remain once excluded ones are dropped."""
+        if not self.excluded:
+            return 0
+        return sum(1 for chunk in index.chunks if chunk.doc_id in self.excluded)
 
     def _lexical_weight(self, question: str) -> float:
         english = guess_language(question) == "en"
