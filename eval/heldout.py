@@ -1,21 +1,31 @@
 """Held-out evaluation: every figure the targets name, on one half of every set.
 
     python -m eval.heldout --half choose|report [--per-set N] [--seed S] [--out DIR]
-        [--sets devset,unanswerable,xquad-vi,xquad-en] [--xquad-dir DIR] [--devset FILE] [--k 5]
+        [--sets devset,unanswerable,seed-hard,xquad-vi,...] [--xquad-dir DIR] [--devset FILE]
+        [--k 5]
 
 Choose settings on ``--half choose``; report figures from ``--half report`` (``eval.splits``).
-Four question sets, each evaluated into ``OUT/<set>/`` (results.jsonl, summary.json, report.md):
+Seven question sets, each evaluated into ``OUT/<set>/`` (results.jsonl, summary.json, report.md):
 
 - ``xquad-vi``, ``xquad-en``: XQuAD's questions in Vietnamese and English, open-book over an
   index of all 240 Vietnamese paragraphs (as in ``eval.xquad_benchmark``);
 - ``devset``: the development set, over the default index of the seed articles;
 - ``unanswerable``: questions built by ``eval.unanswerable`` (XQuAD asked of the seed articles;
   dev-set questions moved to a year or province no article covers), as many as the dev-set
-  selection has answerable questions, half of each kind where there are enough.
+  selection has answerable questions, half of each kind where there are enough. These are the
+  easy negatives: the year, the province or the subject is in no article;
+- ``seed-hard``: hard negatives about the seed articles (``eval.seed_hard``: a year, province
+  or person the articles name, a fact they do not state for it), with as many answerable
+  dev-set questions of the half, asked in the same run (1:1);
+- ``xquad-vi-absent``, ``xquad-en-absent``: hard negatives from XQuAD (``eval.hard_negatives``):
+  the questions of ``xquad-vi``/``xquad-en`` whose gold answers occur in no other paragraph,
+  asked with their own paragraph left out of the collection (the rest of its article kept);
+  their answerable counterparts, 1:1, are the same questions in ``xquad-vi``/``xquad-en``.
 
 ``OUT/abstention/`` mixes the ``unanswerable`` results with an equal number of the dev set's
 answerable ones (the same runs, not asked again) for abstention precision and recall, when
-both sets are evaluated (``--sets`` picks some).
+both sets are evaluated (``--sets`` picks some). Each kind of negative is reported on its own
+(``eval.heldout_table``).
 ``OUT/targets.json`` and ``targets.md`` hold the table printed at the end. ``--per-set N``
 takes a seeded sample of N questions per set for quick runs. Models and settings come from the
 usual ``RAG_*`` environment (``RAG_GENERATOR_BACKEND`` included; ``RAG_ARTICLES_DIR`` is the
@@ -47,6 +57,7 @@ from .hard_negatives import WithoutTheirParagraphs, absent_items
 from .heldout_table import figures, format_targets, write_targets
 from .report import RESULTS, build_summary, format_summary, write_outputs
 from .runner import DEFAULT_OUT, QASystem, evaluate
+from .seed_hard import SEED_HARD, seed_hard_items
 from .splits import HALVES, take_half
 from .unanswerable import (
     Articles,
@@ -62,7 +73,12 @@ Record = dict[str, Any]
 SWAP_KINDS = ("year", "place")
 # The order they are evaluated in. *-absent: the same XQuAD questions with their own paragraph
 # left out of the collection (hard negatives, eval.hard_negatives), 1:1 with the answerable ones.
-SETS = ("devset", "unanswerable", "xquad-vi", "xquad-en", "xquad-vi-absent", "xquad-en-absent")
+# seed-hard: seed-style hard negatives (eval.seed_hard) and as many answerable dev questions.
+SETS = (
+    "devset", "unanswerable", "seed-hard", "xquad-vi", "xquad-en", "xquad-vi-absent",
+    "xquad-en-absent",
+)  # fmt: skip
+SEED_SETS = ("devset", "unanswerable", "seed-hard")  # asked of the seed articles
 
 
 @dataclass
@@ -98,6 +114,10 @@ def build_sets(
     return HeldoutSets(vietnamese, {
         "devset": dev,
         "unanswerable": balanced_sample(constructed, answerable, seed),
+        "seed-hard": with_answerable(
+            select_items(seed_hard_items(half), sample=_halved(per_set), seed=seed),
+            take_half(load_dataset(devset).items, half), seed,
+        ),
         "xquad-vi": [i for i in xquad if i.language == "vi"],
         "xquad-en": [i for i in xquad if i.language == "en"],
         "xquad-vi-absent": absent_items([i for i in xquad if i.language == "vi"],
@@ -105,6 +125,18 @@ def build_sets(
         "xquad-en-absent": absent_items([i for i in xquad if i.language == "en"],
                                         vietnamese.paragraphs),
     })  # fmt: skip
+
+
+def with_answerable(negatives: list[QAItem], dev: list[QAItem], seed: int) -> list[QAItem]:
+    """The negatives, then as many answerable ``dev`` questions (a seeded sample; fewer only if
+    the half has fewer)."""
+    answerable = [i for i in dev if not i.unanswerable]
+    return [*negatives, *select_items(answerable, sample=len(negatives), seed=seed)]
+
+
+def _halved(per_set: int | None) -> int | None:
+    """Negatives in a 1:1 set of ``per_set`` questions."""
+    return None if per_set is None else per_set // 2
 
 
 def balanced_sample(constructed: list[QAItem], size: int, seed: int) -> list[QAItem]:
@@ -134,7 +166,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     summaries, records, stopped = evaluate_sets(settings, args, held, seed_assistant, index)
     if "unanswerable" in records and "devset" in records:
         summaries["abstention"] = write_mix(summaries, records, args, index)
-    rows = figures(summaries, records.get("unanswerable", []))
+    rows = figures(summaries, records.get("unanswerable", []), records)
     interrupted = stopped or any(s["interrupted"] for s in summaries.values())
     table = format_targets(rows, args.half, args.per_set, interrupted)
     write_targets(args.out, rows, table, run_info(settings, args, "targets", index, None))
@@ -151,7 +183,7 @@ def evaluate_sets(
     index: Path,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[Record]], bool]:
     """Each chosen set in turn, until the end or Ctrl-C: (summaries, records, stopped early)."""
-    assistants = {"devset": (seed_assistant, index), "unanswerable": (seed_assistant, index)}
+    assistants = {name: (seed_assistant, index) for name in SEED_SETS}
     summaries: dict[str, dict[str, Any]] = {}
     records: dict[str, list[Record]] = {}
     for name in args.sets:
@@ -226,12 +258,18 @@ def run_info(
 ) -> dict[str, Any]:  # fmt: skip
     return {
         "dataset": name, "half": args.half, "index": str(index),
-        "qa_file": str(args.xquad_dir if name.startswith("xquad") else args.devset),
+        "qa_file": _qa_file(args, name),
         "format": "heldout", "selection": {"per_set": args.per_set, "seed": args.seed},
         "embedder": assistant.embedder.model_id if assistant else settings.embedder,
         "generator": settings.generator, "generator_backend": settings.generator_backend,
         "engine": engine_for(settings, load_profile(settings.resolved_models_dir)[0])[0].label,
     }  # fmt: skip
+
+
+def _qa_file(args: argparse.Namespace, name: str) -> str:
+    if name.startswith("xquad"):
+        return str(args.xquad_dir)
+    return f"{SEED_HARD} + {args.devset}" if name == "seed-hard" else str(args.devset)
 
 
 def main(argv: list[str] | None = None) -> int:

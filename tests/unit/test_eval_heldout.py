@@ -12,8 +12,9 @@ import pytest
 
 from eval import DEVSET
 from eval.datasets import load_dataset
-from eval.heldout import build_sets, main, parser, run
-from eval.heldout_table import TARGETS, figures, format_targets
+from eval.heldout import SETS, build_sets, main, parser, run
+from eval.heldout_table import ALLOWED_LOSS, TARGETS, TODAY_GOLD_SPAN, figures, format_targets
+from eval.seed_hard import read_seed_negatives
 from eval.splits import HALVES, half_of, origin_id
 from eval.unanswerable import kind_of
 from rag import Assistant, Settings
@@ -114,12 +115,33 @@ def test_the_constructed_set_is_as_large_as_the_answerable_dev_questions(xquad_d
     assert len(swapped) >= len(answerable) // 2 and foreign
 
 
+def test_the_seed_hard_set_mixes_its_halfs_negatives_one_to_one_with_answerable_dev_questions(
+    xquad_dir: Path,
+) -> None:
+    negatives = {n.item.id for n in read_seed_negatives()}
+    dev = {i.id: i for i in load_dataset(DEVSET).items}
+    seen: set[str] = set()
+    for half in HALVES:
+        items = build_sets(half, xquad_dir=xquad_dir).sets["seed-hard"]
+        assert items == build_sets(half, xquad_dir=xquad_dir).sets["seed-hard"]  # stable
+        hard = [i for i in items if i.unanswerable]
+        answerable = [i for i in items if not i.unanswerable]
+        assert len(hard) == len(answerable) > 0
+        assert {i.id for i in hard} == {i for i in negatives if half_of(i) == half}
+        assert all(i.id in dev and not dev[i.id].unanswerable for i in answerable)
+        assert all(half_of(i.id) == half for i in items)
+        assert not seen & {i.id for i in items}  # the halves are disjoint
+        seen |= {i.id for i in items}
+    assert {i for i in seen if i in negatives} == negatives  # every negative is in one half
+
+
 def test_per_set_takes_the_same_seeded_sample(xquad_dir: Path) -> None:
     first = build_sets("choose", xquad_dir=xquad_dir, per_set=3, seed=1).sets
     assert first == build_sets("choose", xquad_dir=xquad_dir, per_set=3, seed=1).sets
     assert all(len(items) <= 3 for items in first.values())
     assert len(first["devset"]) == 3
     assert len(first["unanswerable"]) == sum(not i.unanswerable for i in first["devset"])
+    assert [i.unanswerable for i in first["seed-hard"]] == [True, False]  # 3 // 2 negatives
     other = build_sets("choose", xquad_dir=xquad_dir, per_set=3, seed=2).sets
     assert [i.id for i in other["devset"]] != [i.id for i in first["devset"]]
 
@@ -132,7 +154,7 @@ def test_a_run_writes_every_set_and_the_targets(
 ) -> None:
     out = tmp_path / "out"
     assert run(settings, parser().parse_args(["--half", "choose", *arguments(xquad_dir, out)])) == 0
-    for name in ("devset", "unanswerable", "xquad-vi", "xquad-en", "abstention"):
+    for name in (*SETS, "abstention"):
         assert (out / name / "results.jsonl").exists() and (out / name / "summary.json").exists()
     dev = read_jsonl(out / "devset" / "results.jsonl")
     assert {r["id"] for r in dev} == {i.id for i in load_dataset(DEVSET).items
@@ -150,6 +172,17 @@ def test_a_run_writes_every_set_and_the_targets(
     tp = sum(r["abstained"] and r["gold"]["unanswerable"] for r in mixed)
     assert rows[("abstention", "abstention recall")]["value"] == pytest.approx(tp / len(mixed) * 2)
     assert all((t.set, t.label) in rows for t in TARGETS)
+    seed_hard = read_jsonl(out / "seed-hard" / "results.jsonl")
+    negatives = [r for r in seed_hard if r["gold"]["unanswerable"]]
+    assert len(negatives) * 2 == len(seed_hard) > 0
+    abstained = sum(bool(r["abstained"]) for r in negatives) / len(negatives)
+    assert rows[("seed-hard", "hard negatives abstained on")]["value"] == pytest.approx(abstained)
+    assert rows[("seed-hard", "hard negatives abstained on")]["n"] == len(negatives)
+    for row in [("seed-hard", "their answerable questions: gold span"),
+                ("unanswerable", "easy negatives abstained on"),
+                ("xquad-vi-absent", "their answerable questions: gold span"),
+                ("xquad-en-absent", "their answerable questions: gold span")]:  # fmt: skip
+        assert row in rows
     printed = capsys.readouterr().out
     assert "gold span in answer" in printed and "≥ 0.90" in printed
     assert printed.strip() == (out / "targets.md").read_text(encoding="utf-8").strip()
@@ -224,6 +257,49 @@ def test_figures_are_compared_with_their_targets() -> None:
     assert "seeded sample of 15" in table and "| NO |" in table
 
 
+def result(rid: str, *, unanswerable: bool, abstained: bool, contains: float | None = None,
+           error: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {"id": rid, "abstained": abstained, "error": error, "metrics": {"contains": contains},
+            "gold": {"unanswerable": unanswerable}}  # fmt: skip
+
+
+def test_each_kind_of_negative_has_its_own_rows() -> None:
+    easy = [result("vi-001~year", unanswerable=True, abstained=True),
+            result("xq1~seed-vi", unanswerable=True, abstained=False)]  # fmt: skip
+    records = {
+        "unanswerable": easy,
+        "xquad-vi": [result("xq1", unanswerable=False, abstained=False, contains=1.0),
+                     result("xq2", unanswerable=False, abstained=True, contains=0.0),
+                     result("xq3", unanswerable=False, abstained=False, contains=0.0)],
+        "xquad-vi-absent": [result("xq1~absent", unanswerable=True, abstained=True),
+                            result("xq2~absent", unanswerable=True, abstained=True)],
+        "seed-hard": [result("hard-01~year", unanswerable=True, abstained=True),
+                      result("hard-02~place", unanswerable=True, abstained=True),
+                      result("hard-03~place", unanswerable=True, abstained=False),
+                      result("hard-04~place", unanswerable=True, abstained=True, error="x"),
+                      result("vi-001", unanswerable=False, abstained=False, contains=1.0),
+                      result("en-001", unanswerable=False, abstained=True, contains=0.0)],
+    }  # fmt: skip
+    rows = {(r.set, r.label): r for r in figures({}, easy, records)}
+    easy_row = rows[("unanswerable", "easy negatives abstained on")]
+    assert (easy_row.value, easy_row.n, easy_row.met) == (0.5, 2, False)
+    assert rows[("unanswerable", "abstained: seed-vi")].value == 0.0
+    # XQuAD: the answerable questions are the absent ones' own (xq3 has no absent twin).
+    paired = rows[("xquad-vi-absent", "their answerable questions: gold span")]
+    assert (paired.value, paired.n) == (0.5, 2)
+    assert paired.target == f"≥ {TODAY_GOLD_SPAN['vi'] - ALLOWED_LOSS:.2f}" and paired.met is False
+    assert rows[("xquad-vi-absent", "abstention precision (1:1 mix)")].value == 2 / 3
+    assert ("xquad-en-absent", "their answerable questions: gold span") not in rows
+    hard = rows[("seed-hard", "hard negatives abstained on")]
+    assert (hard.value, hard.n, hard.target, hard.met) == (2 / 3, 3, "≥ 0.90", False)
+    assert rows[("seed-hard", "abstained: year")].value == 1.0
+    assert rows[("seed-hard", "abstained: place")].value == 0.5  # the failed one not counted
+    gold = rows[("seed-hard", "their answerable questions: gold span")]
+    assert (gold.value, gold.n, gold.target, gold.met) == (0.5, 2, "", None)
+    assert rows[("seed-hard", "abstention precision (1:1 mix)")].value == 2 / 3
+    assert not [r for r in figures({}, [], {}) if r.set != "unanswerable"]  # nothing evaluated
+
+
 def test_sets_picks_what_is_evaluated(settings: Settings, xquad_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     argv = ["--half", "report", "--sets", "xquad-en,devset", *arguments(xquad_dir, out)]
@@ -246,5 +322,7 @@ def test_ctrl_c_while_indexing_xquad_keeps_the_sets_done(
     argv = ["--half", "choose", "--per-set", "3", *arguments(xquad_dir, out)]
     assert run(settings, parser().parse_args(argv)) == 130
     document = json.loads((out / "targets.json").read_text(encoding="utf-8"))
-    assert {f["set"] for f in document["figures"]} == {"devset", "abstention", "unanswerable"}
+    assert {f["set"] for f in document["figures"]} == {
+        "devset", "abstention", "unanswerable", "seed-hard"
+    }  # fmt: skip
     assert "INTERRUPTED" in (out / "targets.md").read_text(encoding="utf-8")
