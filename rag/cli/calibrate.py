@@ -45,7 +45,7 @@ def calibrate_command(wait: int, as_json: bool, if_needed: bool) -> None:
       rag models profile             # what was measured, without measuring again
       RAG_GENERATOR_BACKEND=transformers rag ask "..."   # override the choice
     """
-    from rag.generation.calibration import calibrate, candidates
+    from rag.generation.calibration import Trial, calibrate, candidates
     from rag.generation.factory import make_generator
     from rag.machine import this_machine
 
@@ -68,10 +68,11 @@ def calibrate_command(wait: int, as_json: bool, if_needed: bool) -> None:
     click.echo(f"Calibrating on {fingerprint.describe()}", err=True)
     slowdown = bf16_slowdown()
     engines, skipped = candidates(lambda backend: _installed(backend, settings), slowdown)
-    result = calibrate(
-        engines, lambda engine: make_generator(settings, engine), calibration_messages(settings),
-        PROMPT_TOKENS, fingerprint.cores, progress=_say_timing,
+    trial = Trial(
+        lambda engine: make_generator(settings, engine), calibration_messages(settings),
+        PROMPT_TOKENS, fingerprint.cores,
     )  # fmt: skip
+    result = calibrate(engines, trial, progress=_say_timing)
     if result.busy:
         _print_timings(result.timings + skipped)
         click.secho(f"Not calibrated: {result.busy}. The current choice stays.", fg="yellow")

@@ -73,57 +73,55 @@ def candidates(
     ]
 
 
+@dataclass(frozen=True)
+class Trial:
+    """What every engine is timed on: how to make it, the prompt, the machine's cores, and the
+    clocks (fakes in tests)."""
+
+    make: Callable[[Engine], Generator]
+    messages: list[ChatMessage]
+    max_new_tokens: int
+    cores: int
+    clock: Callable[[], float] = time.perf_counter
+    cpu_clock: Callable[[], float] = time.process_time
+
+
 def calibrate(
-    engines: Sequence[Engine],
-    make: Callable[[Engine], Generator],
-    messages: list[ChatMessage],
-    max_new_tokens: int,
-    cores: int,
-    clock: Callable[[], float] = time.perf_counter,
-    cpu_clock: Callable[[], float] = time.process_time,
-    progress: Callable[[str], None] | None = None,
+    engines: Sequence[Engine], trial: Trial, progress: Callable[[str], None] | None = None
 ) -> CalibrationResult:
-    """Time each engine on ``messages`` and choose; the first engine's text is the reference."""
+    """Time each engine on the trial's prompt and choose; the first engine's text is the
+    reference."""
     timings: list[Timing] = []
     reference: str | None = None
     for engine in engines:
         if progress is not None:
             progress(engine.label)
-        best = _best_so_far(timings)
-        timing, text = time_engine(
-            engine, make, messages, max_new_tokens, cores, clock, cpu_clock, best
-        )
+        timing, text = time_engine(engine, trial, _best_so_far(timings))
         if reference is None and text is not None:
             reference = text
         if text is not None and not timing.stopped:
             timing.same_as_reference = text == reference
         timings.append(timing)
-    busy = busy_runs(timings, cores)
+    busy = busy_runs(timings, trial.cores)
     chosen = None if busy else choose(engines, timings)
     return CalibrationResult(timings, chosen, busy)
 
 
 def time_engine(
-    engine: Engine,
-    make: Callable[[Engine], Generator],
-    messages: list[ChatMessage],
-    max_new_tokens: int,
-    cores: int,
-    clock: Callable[[], float] = time.perf_counter,
-    cpu_clock: Callable[[], float] = time.process_time,
-    limit_s: float | None = None,
+    engine: Engine, trial: Trial, limit_s: float | None = None
 ) -> tuple[Timing, str | None]:
     """One engine's timing and text; loading (and the backend's own warm-up) is not timed.
     Past ``limit_s`` the engine is stopped and its timing says so."""
+    clock, cpu_clock = trial.clock, trial.cpu_clock
     generator: Generator | None = None
     try:
-        generator = make(engine)
+        generator = trial.make(engine)
         generator.warm_up()
         pieces: list[str] = []
         first: float | None = None
         start, cpu_start = clock(), cpu_clock()
         stopped = False
-        for piece in generator.stream(messages, max_new_tokens):
+        for piece in generator.stream(trial.messages, trial.max_new_tokens):
             if first is None:
                 first = clock() - start
             pieces.append(piece)
@@ -137,7 +135,7 @@ def time_engine(
     finally:
         del generator  # one model in memory at a time
         gc.collect()
-    share = cpu / seconds / cores if seconds > 0 else None
+    share = cpu / seconds / trial.cores if seconds > 0 else None
     timing = Timing(engine.label, round(seconds, 3), _rounded(first), len(pieces), _rounded(share))
     timing.stopped = stopped
     return timing, "".join(pieces)

@@ -11,7 +11,14 @@ import pytest
 
 from rag.embedder import choose_embedder_dtype, embedder_dtype
 from rag.generation.base import ChatMessage
-from rag.generation.calibration import REFERENCE, busy_runs, calibrate, candidates, choose
+from rag.generation.calibration import (
+    REFERENCE,
+    Trial,
+    busy_runs,
+    calibrate,
+    candidates,
+    choose,
+)
 from rag.generation.factory import engine_for, safe_default
 from rag.machine import (
     Engine,
@@ -72,11 +79,9 @@ class Broken(TimedGenerator):
 
 
 def run(plan: dict[Engine, TimedGenerator], clock: Clock):
-    engines = list(plan)
-    return calibrate(
-        engines, plan.__getitem__, MESSAGES, 64, cores=2,
-        clock=lambda: clock.wall, cpu_clock=lambda: clock.cpu,
-    )  # fmt: skip
+    trial = Trial(plan.__getitem__, MESSAGES, 64, cores=2, clock=lambda: clock.wall,
+                  cpu_clock=lambda: clock.cpu)  # fmt: skip
+    return calibrate(list(plan), trial)
 
 
 def test_the_fastest_engine_that_writes_the_reference_text_wins() -> None:
