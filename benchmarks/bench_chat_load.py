@@ -1,6 +1,6 @@
 """The chat server under load, with the real models: 1, 8 and 40 users asking at the same moment.
 
-    python benchmarks/bench_chat_load.py [--levels 1,8,40] [--max-tokens 128] [--timeout 900]
+    python benchmarks/bench_chat_load.py [--levels 1,8,40] [--max-tokens N] [--timeout 900]
 
 The server runs in this process on 127.0.0.1 (the load client refuses any other host); every
 user asks once, so a run is bounded: at most sum(levels) requests, each with a deadline. For each
@@ -45,12 +45,13 @@ def fmt(value: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", default="1,8,40")
-    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--max-tokens", type=int, help="default: RAG_MAX_NEW_TOKENS")
     parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
     path = Path(__file__).with_name("answers20.jsonl")
     questions = [json.loads(line)["question"] for line in path.read_text("utf-8").splitlines()]
     settings = Settings()
+    args.max_tokens = settings.max_new_tokens if args.max_tokens is None else args.max_tokens
     started = time.perf_counter()
     assistant = Assistant.load(settings=settings)
     assistant.warm_up()

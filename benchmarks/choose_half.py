@@ -3,9 +3,11 @@
     python benchmarks/choose_half.py dev  --n 30 --out /tmp/choose/dev
     python benchmarks/choose_half.py xquad --n 30 --out /tmp/choose/xq
 
-A question is in the choose half when ``int(sha1(id), 16) % 2 == 0``; the other half is kept
-for reported figures (see eval/splits.py once it lands) and is never evaluated here. The first
-``--n`` choose-half questions in a seeded shuffle are used (the same ids on every run).
+The halves are ``eval.splits``' (the parity of the first SHA-256 byte of a question's origin
+id): only the choose half is evaluated here, the report half is kept for reported figures
+(``python -m eval.heldout --half report``). The first ``--n`` choose-half questions in a seeded
+shuffle are used (the same ids on every run). Models and settings come from the usual RAG_*
+environment (``RAG_TOP_K`` passages per question).
 
 ``--replies FILE`` keeps every model reply in FILE, keyed by the exact prompt: a later run whose
 prompts are the same (a change to the checks after generation) replays them instead of
@@ -24,6 +26,7 @@ from pathlib import Path
 from eval.corpus import open_assistant
 from eval.datasets import QAItem, load_dataset
 from eval.runner import evaluate
+from eval.splits import choose_half
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
 from rag import Assistant
 from rag.console import load_settings
@@ -33,12 +36,8 @@ from rag.generation.factory import make_generator
 DEVSET = Path(__file__).resolve().parents[1] / "eval" / "devset.jsonl"
 
 
-def in_choose_half(item_id: str) -> bool:
-    return int(hashlib.sha1(item_id.encode()).hexdigest(), 16) % 2 == 0
-
-
 def choose(items: list[QAItem], n: int, seed: int) -> list[QAItem]:
-    kept = [i for i in items if in_choose_half(i.id)]
+    kept = choose_half(items)
     random.Random(seed).shuffle(kept)
     return kept[:n]
 

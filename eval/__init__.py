@@ -1,6 +1,6 @@
 """Evaluation of retrieval and answers over Q&A files, and the development set.
 
-    rag eval eval/devset.jsonl [--k 5] [--out DIR] [--limit N] [--retrieval-only]
+    rag eval eval/devset.jsonl [-k N] [--out DIR] [--limit N] [--retrieval-only]
     python -m eval eval/devset.jsonl                      # the same command
     python -m eval.xquad_benchmark --retrieval-only       # XQuAD, Vietnamese and English questions
     python -m eval.heldout --half choose --per-set 15     # every target figure on one half

@@ -13,7 +13,11 @@ from rag.console import current_settings, friendly_errors
 @click.command("eval")
 @click.argument("qa_file", type=click.Path(path_type=Path))
 @click.option(
-    "--k", "k", type=click.IntRange(1, 100), help="Passages per question (default: RAG_TOP_K)."
+    "-k",
+    "--k",
+    "k",
+    type=click.IntRange(1, 100),
+    help="Passages per question (default: RAG_TOP_K).",
 )
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Folder for results (default: eval-out/<name>)."

@@ -1,6 +1,6 @@
 """XQuAD benchmark: Vietnamese questions and their English originals, one Vietnamese index.
 
-    python -m eval.xquad_benchmark [--retrieval-only] [--limit N | --sample N] [--k 5]
+    python -m eval.xquad_benchmark [--retrieval-only] [--limit N | --sample N] [--k N]
         [--out DIR] [--index DIR]
 
 The 240 Vietnamese paragraphs are indexed once (under the cache, or in --index), then both

@@ -148,8 +148,8 @@ def build_app(
 
 def launch(
     demo: gr.Blocks,
-    host: str = "127.0.0.1",
-    port: int = 7860,
+    host: str,
+    port: int,
     *,
     block: bool = True,
     max_upload_bytes: int | None = None,
@@ -171,10 +171,12 @@ def launch(
 def serve(
     settings: Settings,
     index_dir: Path | str | None = None,
-    host: str = "127.0.0.1",
-    port: int = 7860,
+    *,
+    host: str,
+    port: int,
 ) -> None:
-    """Open the page now; the Assistant loads meanwhile (``rag serve``)."""
+    """Open the page now; the Assistant loads meanwhile (``rag serve``, whose options hold the
+    default address)."""
 
     def load() -> Assistant:
         assistant = Assistant.load(index_dir, settings)

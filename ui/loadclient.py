@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+from rag.settings import Settings
+
 from .chat import BUSY, SOMETHING_WRONG, TOO_SLOW
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -51,13 +53,18 @@ async def ask(
     *,
     leave_after_s: float | None = None,
     timeout_s: float = 600.0,
-    max_tokens: int = 320,
+    max_tokens: int | None = None,
 ) -> Visit:
     """One user asks once; with ``leave_after_s``, they close the page that long after their
-    answer starts being written."""
+    answer starts being written. The passages and the answer length are the page's own
+    defaults, the settings' (``RAG_CONTEXT_PASSAGES``, ``RAG_MAX_NEW_TOKENS``), unless
+    ``max_tokens`` is given."""
+    settings = Settings()
+    tokens = settings.max_new_tokens if max_tokens is None else max_tokens
     session = uuid.uuid4().hex[:12]
-    body = {"data": [question, None, 3, max_tokens], "fn_index": fn_index, "session_hash": session,
-            "event_data": None, "trigger_id": None, "simple_format": True}  # fmt: skip
+    body = {"data": [question, None, settings.context_passages, tokens], "fn_index": fn_index,
+            "session_hash": session, "event_data": None, "trigger_id": None,
+            "simple_format": True}  # fmt: skip
     start = time.monotonic()
     try:
         async with asyncio.timeout(timeout_s):
@@ -128,7 +135,7 @@ async def crowd(
     questions: Sequence[str],
     users: int,
     timeout_s: float,
-    max_tokens: int = 320,
+    max_tokens: int | None = None,
 ) -> list[Visit]:
     """``users`` users ask at the same moment (question i modulo the list), each once."""
     host = urlparse(base_url).hostname

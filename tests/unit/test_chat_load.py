@@ -5,6 +5,7 @@ mid-answer stops the model. (The full measurement: benchmarks/bench_chat_load.py
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -115,3 +116,24 @@ def test_the_server_refuses_an_upload_over_the_bound_while_receiving_it(
     finally:
         demo.close()
     assert big.status_code == 413 and small.status_code == 200
+
+
+def test_a_user_asks_with_the_settings_passages_and_answer_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The load client restates no default of its own: it sends the page's (the settings')."""
+    sent: list[list[Any]] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["data"])
+        return httpx.Response(503)
+
+    async def one(**options: Any) -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
+            await ask(client, "http://127.0.0.1:1", 0, QUESTION, **options)
+
+    monkeypatch.setenv("RAG_CONTEXT_PASSAGES", "4")
+    monkeypatch.setenv("RAG_MAX_NEW_TOKENS", "96")
+    asyncio.run(one())
+    asyncio.run(one(max_tokens=64))
+    assert sent == [[QUESTION, None, 4, 96], [QUESTION, None, 4, 64]]

@@ -289,7 +289,12 @@ def test_python_dash_m_eval_is_the_same_command() -> None:
 
 @pytest.mark.parametrize(
     ("env", "args", "expected"),
-    [({}, [], 5), ({"RAG_TOP_K": "3"}, [], 3), ({"RAG_TOP_K": "3"}, ["--k", "7"], 7)],
+    [
+        ({}, [], 5),
+        ({"RAG_TOP_K": "3"}, [], 3),
+        ({"RAG_TOP_K": "3"}, ["--k", "7"], 7),
+        ({"RAG_TOP_K": "3"}, ["-k", "2"], 2),
+    ],
 )
 def test_rag_eval_retrieves_rag_top_k_passages_unless_told(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], args: list[str],
