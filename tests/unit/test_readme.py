@@ -30,7 +30,26 @@ def test_the_two_set_up_commands_come_first_and_the_page_is_short() -> None:
     assert any(line.startswith("make chat") for line in first_screen)
     assert any(line.startswith("make test") for line in first_screen)
     assert len(README.splitlines()) <= 300
-    assert not re.search(r"\b(session|commit [0-9a-f]{7})\b", README)
+
+
+@pytest.mark.parametrize("page", ["README.md", "benchmarks/README.md", "eval/README.md"])
+def test_no_page_carries_history(page: str) -> None:
+    """No commit hash, no session's wording: the pages state what is true now."""
+    text = (PROJECT_ROOT / page).read_text(encoding="utf-8")
+    assert not re.search(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b", text)
+    assert not re.search(r"\b(this|last|that|previous) session\b|\brun again at\b", text, re.I)
+
+
+def test_every_figure_table_names_the_command_that_made_it() -> None:
+    """In the Measured part, the text before each table (its caption) names a command."""
+    measured = README.split("\n## Measured", 1)[1].split("\n## ", 1)[0]
+    assert "### Answer speed and the backend" in measured
+    tables = re.findall(r"(?:^\|.*\n)+", measured, flags=re.MULTILINE)
+    assert len(tables) >= 2
+    before = measured
+    for table in tables:
+        caption, before = before.split(table, 1)
+        assert re.search(r"`(python|rag) [^`]+`", caption), table.splitlines()[0]
 
 
 @pytest.mark.parametrize("shown", SHOWN)
