@@ -1,4 +1,5 @@
-"""Index build time, search latency and top-5 hits on the bundled articles, with real models.
+"""Index build time, search latency and top-k hits (k: RAG_TOP_K) on the bundled articles, with
+real models.
 
     python benchmarks/bench_foundation.py [--repeats 20]
 
@@ -54,19 +55,19 @@ def main() -> None:
                 t0 = time.perf_counter()
                 embedder.embed_query(question)
                 t1 = time.perf_counter()
-                assistant.search(question, 5)
+                assistant.search(question)  # RAG_TOP_K passages
                 t2 = time.perf_counter()
                 embed_times.append(t1 - t0)
                 search_times.append(t2 - t1)
         embed_ms = statistics.median(embed_times) * 1000
         search_ms = statistics.median(search_times) * 1000
         print(f"query embedding alone (baseline): median {embed_ms:.1f} ms")
-        print(f"Assistant.search, k=5:            median {search_ms:.1f} ms "
+        print(f"Assistant.search, k={settings.top_k}:            median {search_ms:.1f} ms "
               f"({search_ms / embed_ms:.2f}x baseline)")  # fmt: skip
 
-        print("\ntop-5 check:")
+        print(f"\ntop-{settings.top_k} check:")
         for question, doc_id in QUESTIONS:
-            found = [p.doc_id for p in assistant.search(question, 5)]
+            found = [p.doc_id for p in assistant.search(question)]
             rank = found.index(doc_id) + 1 if doc_id in found else None
             print(f"  {'ok ' if rank else 'MISS'} rank {rank or '-'}  {question}")
 
