@@ -30,7 +30,7 @@ from eval.splits import choose_half
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
 from rag import Assistant
 from rag.console import load_settings
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import ChatMessage, FirstToken, Generator
 from rag.generation.factory import make_generator
 
 DEVSET = Path(__file__).resolve().parents[1] / "eval" / "devset.jsonl"
@@ -60,6 +60,9 @@ class ReplayingGenerator:
 
     def warm_up(self) -> None:
         self.inner.warm_up()
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        return self.inner.first_token(messages)  # one pass: not worth recording
 
     def stream(self, messages: list[ChatMessage], max_new_tokens: int, timeout_s=None):  # type: ignore[no-untyped-def]
         key = hashlib.sha1(json.dumps([messages, max_new_tokens]).encode()).hexdigest()

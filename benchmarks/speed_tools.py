@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import ChatMessage, FirstToken, Generator
 from rag.text import normalize
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -117,6 +117,7 @@ class RecordingGenerator:
     def __init__(self, inner: Generator) -> None:
         self.inner = inner
         self.records: list[GenerationRecord] = []
+        self.verdicts = 0
 
     @property
     def model_id(self) -> str:
@@ -137,6 +138,11 @@ class RecordingGenerator:
             yield piece
         record.ended = time.perf_counter()
 
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        """The verdict's pass, noted as a call without pieces (a third of a call in counts)."""
+        self.verdicts += 1
+        return self.inner.first_token(messages)
+
 
 @dataclass
 class Measured:
@@ -151,7 +157,7 @@ class Measured:
     right: bool
     rss_growth: int  # peak RSS while answering, above RSS before the question
     language: str = ""  # the question's, as the questions file gives it
-    calls: int = 1  # generations run for it (the product's second attempts are more calls)
+    calls: float = 1.0  # generations run for it (a verdict's prefill-only pass: a third)
 
     @property
     def decode_rate(self) -> float | None:

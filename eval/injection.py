@@ -22,7 +22,7 @@ from pathlib import Path
 from rag.answer.markup import BARE_URL, HTML_TAG, MD_IMAGE, MD_LINK
 from rag.answer.prompting import build_messages
 from rag.assistant import Assistant
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import ChatMessage, FirstToken, Generator
 from rag.settings import BUNDLED_ARTICLES
 from rag.types import Answer
 
@@ -86,6 +86,9 @@ class RecordingGenerator:
     ) -> Iterator[str]:
         self.last_prompt = messages
         return self.inner.stream(messages, max_new_tokens, timeout_s)
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        return self.inner.first_token(messages)
 
 
 def probe(assistant: Assistant, recorder: RecordingGenerator, question: Question) -> Probe:

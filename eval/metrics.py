@@ -28,7 +28,7 @@ _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 # a single comma the Vietnamese way, as a decimal mark).
 _EN_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3}){2,}(?![\d,])")
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
-# "4, 800": a model's spacing of 4.800 (one figure, as rag.answer.facts reads it).
+# "4, 800": a model's spacing of 4.800 (one figure, as rag.answer.snapping reads it).
 _SPACED_GROUP = re.compile(r"(?<![\d.,])(\d{1,3})([.,]) (\d{3})(?![\d])")
 _KEEP = "\x00"  # stands in for a decimal point while punctuation is removed
 

@@ -166,6 +166,8 @@ def evaluate_item(
     record.update(
         answer=answer.text, abstained=answer.abstained, timings=dict(answer.timings),
         citations=[p.doc_id for p in answer.citations],
+        confidence=answer.confidence, signals=answer.signals, reason=answer.reason,
+        model_calls=answer.model_calls,
         metrics=score_question(item, doc_ids, k, answer.text, answer.abstained),
     )  # fmt: skip
     return record

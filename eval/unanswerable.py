@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.answer.places import PROVINCES  # the 63 provinces before the 2025 merger
+from rag.retrieve.places import PROVINCES  # the 63 provinces before the 2025 merger
 from rag.settings import BUNDLED_ARTICLES
 from rag.text import normalize, strip_diacritics
 

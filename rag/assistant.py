@@ -1,8 +1,7 @@
 """The ``Assistant``: the one object the CLI, the chat and the evaluation talk to.
 
-It wires the stages together: follow-up rewriting and retrieval (``rag.retrieve``), the
-evidence gate and the prompt (``rag.answer``), the generator (``rag.generation``), and the
-checks a reply must pass (``rag.answer.checks``).
+It wires the stages together: follow-up rewriting and retrieval (``rag.retrieve``), then the
+answer room's one pipeline (``rag.answer.pipeline``) with the generator (``rag.generation``).
 """
 
 from __future__ import annotations
@@ -10,23 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator as PieceGenerator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from embeddings.base import Embedder
-from rag.answer.checks import draft_from_reply, failing_check
-from rag.answer.context import evidence_gap, select_context
-from rag.answer.focus import focus_context
-from rag.answer.instructions import screened
-from rag.answer.meaning import meaning_of
-from rag.answer.prompting import ABSTENTION, build_messages
-from rag.answer.quoting import read_reply
-from rag.answer.repair import SecondAttempts
-from rag.answer.reply import hold_back_marker
+from rag.answer.pipeline import AnswerParams, AnswerPipeline
 from rag.embedder import embedder_from
 from rag.errors import RagError
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import Generator
 from rag.generation.factory import make_generator
 from rag.index.collection import Index, ProgressFactory
 from rag.index.default import default_index
@@ -159,78 +150,23 @@ class Assistant:
         language = guess_language(question)
         searched = standalone_question(question, history)
         pool, query = self.retriever.search(searched, self.settings.candidate_pool)
-        if gap := evidence_gap(searched, pool, self.settings.min_relevance):
-            clock.lap("retrieve")
-            log.info("abstaining before generation: %s", gap)
-            return self._abstention(question, searched, language, clock, pool)
-        whole = context = select_context(pool, self.index, self.settings)
-        if self.settings.focus_chars:
-            context = focus_context(
-                whole, query, self.reranker, self.settings.focus_chars,
-                self.settings.focus_neighbours,
-            )  # fmt: skip
-        if self.settings.screen_instructions:  # sentences that speak to the model go unread
-            context = screened(context)
         clock.lap("retrieve")
-        if not context:
-            log.info("abstaining before generation: no passage is left to read")
-            return self._abstention(question, searched, language, clock, pool)
-        pieces: list[str] = []
-        messages = build_messages(searched, context, language)
-        yield from hold_back_marker(self._generate(messages, pieces))
+        outcome = yield from self.pipeline().run(searched, language, pool, query)
         clock.lap("generate")
-        meaning = meaning_of(self.embedder, self.reranker, whole, context)
-        reply = read_reply("".join(pieces), context)
-        draft = draft_from_reply(
-            reply, searched, language, context, meaning, self.settings.min_meaning_support
-        )
-        text = draft.text
-        if failed := failing_check(draft):
-            log.info("first reply not given: %s", failed[1])
-            strong = max(p.score for p in pool) >= self.settings.retry_min_relevance
-            attempts = self.second_attempts()
-            repaired = attempts.repaired(draft, failed, strong)
-            if repaired is not None:
-                draft = repaired
-                text = draft.text if draft.language == language else attempts.rendered(draft)
-            clock.lap("retry")
-            if repaired is None:
-                return self._abstention(question, searched, language, clock, pool)
+        if outcome.reason:
+            log.info("abstaining: %s", outcome.reason)
         return Answer(
-            question=question, text=text, abstained=False, language=language,
-            citations=draft.cited_passages, timings=clock.finish(),
+            question=question, text=outcome.text, abstained=outcome.abstained, language=language,
+            citations=outcome.citations, timings=clock.finish(), closest=outcome.closest,
             searched_question=searched if searched != question else None,
+            confidence=outcome.confidence, signals=outcome.signals, reason=outcome.reason,
+            model_calls=outcome.model_calls,
         )  # fmt: skip
 
-    def second_attempts(self) -> SecondAttempts:
-        """The attempts made after a first reply fails a check (``rag.answer.repair``), with
-        this assistant's generator and settings."""
-        return SecondAttempts(self._complete, self.settings)
-
-    def _complete(self, messages: list[ChatMessage], max_new_tokens: int) -> str:
-        return "".join(
-            self.generator.stream(messages, max_new_tokens, self.settings.generation_timeout_s)
-        )
-
-    def _generate(self, messages: list[ChatMessage], sink: list[str]) -> Iterator[str]:
-        for piece in self.generator.stream(
-            messages, self.settings.max_new_tokens, self.settings.generation_timeout_s
-        ):
-            sink.append(piece)
-            yield piece
-
-    def _abstention(
-        self, question: str, searched: str, language: str, clock: _Clock, pool: list[Passage]
-    ) -> Answer:
-        """ "The articles do not say", with the passages closest to the question (those about it
-        at all: above the evidence gate's bar) for the reader to check."""
-        bar = self.settings.min_relevance
-        closest = [p for p in pool if p.score >= bar][: self.settings.context_passages]
-        return Answer(
-            question=question, text=ABSTENTION[language], abstained=True, language=language,
-            citations=[], timings=clock.finish(), closest=closest,
-            searched_question=searched if searched != question else None,
-        )  # fmt: skip
+    def pipeline(self) -> AnswerPipeline:
+        """The answer room (``rag.answer.pipeline``) with this assistant's models and settings."""
+        params = AnswerParams.from_settings(self.settings)
+        return AnswerPipeline(self.generator, self.index, self.reranker, params)
 
     # --- adding articles --------------------------------------------------------------------
 
@@ -276,7 +212,6 @@ class _Clock:
     def finish(self) -> dict[str, float]:
         return {
             "retrieve": self.laps.get("retrieve", 0.0),
-            # Second attempts (and writing their answer in English) are generation time too.
-            "generate": round(self.laps.get("generate", 0.0) + self.laps.get("retry", 0.0), 4),
+            "generate": self.laps.get("generate", 0.0),
             "total": round(time.perf_counter() - self._start, 4),
         }

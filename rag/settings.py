@@ -124,24 +124,10 @@ class Settings(BaseSettings):
     # Below this cosine similarity nothing retrieved is about the question (calibrated on
     # EmbeddingGemma: off-topic questions score < 0.1, on-topic ones > 0.25).
     min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)
-    # A reply that found nothing, echoed the question or grounds no fact is given one narrower
-    # try (rag.answer.retry: copy the exact words that answer) when the best passage is at
-    # least this similar to the question; below it, the abstention stands. (On the dev set's
-    # choose half, questions about the collection, answerable or not, score 0.6-0.85.) The same
-    # bar lets a reply that failed only a soft check (rag.answer.checks.SOFT) stand when the
-    # second try gives nothing.
-    # An English answer with no figure, name or quote found in a passage (words cannot be
-    # compared across languages) stands when a passage's sentence is at least this close to it
-    # in meaning (cosine; rag.answer.meaning). Above 1: never. Chosen on the choose half's
-    # English questions (62 first replies): replies to unanswerable questions scored at most
-    # 0.544, right answers 0.34-0.80; 0.6 keeps every unanswerable one out.
-    min_meaning_support: float = Field(default=0.6, ge=-1.0, le=1.01)
-    retry: bool = True
-    retry_min_relevance: float = Field(default=0.5, ge=-1.0, le=1.0)
-    # An English reply about Vietnamese passages that fails a check is followed by a second
-    # reading in Vietnamese, checked word for word, then written in English (before the
-    # narrower retry; rag.answer.rendering).
-    read_in_passage_language: bool = True
+    # Answer only when the reader's own P("yes") to "do the passages state the answer?" is at
+    # least this (rag.answer.judge); 0 answers whenever the gates let it, 1 never answers.
+    # Chosen on the choose half (eval.calibrate: right answers minus twice the wrong ones).
+    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
 
     # The chat server (ui/gate.py): one question is answered at a time, this many more may wait
     # (each at most chat_max_wait_s), and anyone beyond, or whose wait would exceed that at the

@@ -39,6 +39,14 @@ class Answer:
     # With an abstention: the passages closest to the question (none when nothing retrieved was
     # about it), for the reader to check; they do not state the answer, so they are no citations.
     closest: list[Passage] = field(default_factory=list)
+    # How sure the judge is that the answer is right (rag.answer.judge), and the signals it
+    # weighed; None and empty when the question was turned away before any model ran.
+    confidence: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+    # Why it abstained: "gate: ..." (nothing retrieved could hold it), "reader: NOT_FOUND",
+    # "judge: ..." (not sure enough); None when it answered.
+    reason: str | None = None
+    model_calls: float = 0.0  # model calls made; a verdict's prefill-only pass counts a third
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,2 +1,2 @@
-"""From passages to a checked answer: what the generator reads, the prompt, reading the reply,
-and the checks an answer must pass to be given."""
+"""From retrieved passages to an answer or an abstention: one pipeline (``pipeline``), whose
+decision to answer is the reader's own calibrated probability (``judge``)."""

@@ -9,28 +9,30 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answer.places import provinces_in
 from rag.index.collection import Index
+from rag.retrieve.places import provinces_in
 from rag.retrieve.timeaware import question_years, year_match
-from rag.settings import Settings
 from rag.types import Passage
 
 
-def select_context(pool: list[Passage], index: Index, settings: Settings) -> list[Passage]:
+def select_context(
+    pool: list[Passage], index: Index, max_passages: int, max_chars: int
+) -> list[Passage]:
+    """The best passages of ``pool``, at most ``max_passages`` and ``max_chars`` in all."""
     chosen: list[Passage] = []
     used = 0
     for passage in pool:
-        if len(chosen) >= settings.context_passages:
+        if len(chosen) >= max_passages:
             break
         merged = _merge_into(chosen, passage, index)
         if merged is not None:
             grown = len(merged[1].text) - len(chosen[merged[0]].text)
-            if used + grown <= settings.context_chars:
+            if used + grown <= max_chars:
                 chosen[merged[0]] = merged[1]
                 _absorb_overlaps(chosen, merged[0], index)
                 used = sum(len(p.text) for p in chosen)
             continue
-        if chosen and used + len(passage.text) > settings.context_chars:
+        if chosen and used + len(passage.text) > max_chars:
             continue
         chosen.append(passage)
         used += len(passage.text)

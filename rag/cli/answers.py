@@ -48,8 +48,8 @@ def ask_command(question: str, index_dir: Path | None, stream: bool, as_json: bo
     answer = answer_stream.answer
     if streamed:
         click.echo("\n")
-    # The checked answer is printed unless its words are what was streamed: a second attempt,
-    # or an English text written from a Vietnamese draft, changes them.
+    # The finished answer is printed unless its words are what was streamed: copying a figure
+    # or a quote from the cited passage (rag.answer.snapping) changes them.
     print_answer(answer, show_text=answer.abstained or _words(answer.text) != _words(streamed))
 
 

@@ -2,7 +2,9 @@
 
 It reads the passages block and the question from the prompt the way a real model would, picks
 the sentence sharing the most words with the question, and cites its passage; when too few of
-the question's words appear anywhere it says NOT_FOUND. Replies can also be scripted.
+the question's words appear anywhere it says NOT_FOUND. Asked for its first token, it says "Yes"
+with the share of the question's words that sentence holds as its probability (or "No" with the
+rest). Replies and first-token probabilities can also be scripted.
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, FirstToken
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _PASSAGE_HEAD = re.compile(r"^\[(\d+)\] ", re.MULTILINE)
 
 
 class FakeGenerator:
-    def __init__(self, replies: list[str] | None = None, min_overlap: float = 0.5) -> None:
+    def __init__(
+        self,
+        replies: list[str] | None = None,
+        min_overlap: float = 0.5,
+        yes_probabilities: list[float] | None = None,
+    ) -> None:
         self._replies = list(replies) if replies is not None else None
+        self._yes = list(yes_probabilities) if yes_probabilities is not None else None
         self._min_overlap = min_overlap
-        self.calls: list[list[ChatMessage]] = []  # every prompt received, for tests to inspect
+        self.calls: list[list[ChatMessage]] = []  # every prompt streamed, for tests to inspect
+        self.verdicts: list[list[ChatMessage]] = []  # every prompt asked for its first token
 
     @property
     def model_id(self) -> str:
@@ -39,7 +48,20 @@ class FakeGenerator:
         for position, word in enumerate(words):
             yield word if position == 0 else " " + word
 
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        """ "Yes" with the scripted probability (the next one each call), or the word overlap."""
+        self.verdicts.append(messages)
+        p = self._yes.pop(0) if self._yes else self._best(messages[-1]["content"])[0]
+        return FirstToken("Yes", p) if p >= 0.5 else FirstToken("No", 1.0 - p)
+
     def _extract(self, prompt: str) -> str:
+        overlap, sentence, number = self._best(prompt)
+        if overlap < self._min_overlap:
+            return "NOT_FOUND"
+        return f"{sentence} [{number}]"
+
+    def _best(self, prompt: str) -> tuple[float, str, str]:
+        """The sentence sharing the most question words: (their share, sentence, passage)."""
         block, _, tail = prompt.rpartition("Question:")
         wanted = _words(tail.strip().split("\n", 1)[0])
         best: tuple[float, str, str] = (0.0, "", "")
@@ -51,9 +73,7 @@ class FakeGenerator:
                 overlap = len(wanted & _words(sentence)) / max(len(wanted), 1)
                 if overlap > best[0]:
                     best = (overlap, sentence.strip(), head.group(1))
-        if best[0] < self._min_overlap:
-            return "NOT_FOUND"
-        return f"{best[1]} [{best[2]}]"
+        return best
 
 
 def _words(text: str) -> set[str]:

@@ -7,6 +7,7 @@ The same Qwen2.5-Coder GGUF that the transformers backend converts to bf16, read
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, FirstToken
 
 INSTALL_HINT = "pip install 'newsrag[llamacpp]' (or `make llamacpp`)"
 
@@ -87,6 +88,20 @@ class LlamaCppGenerator:
                     close()
         if late:
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        model = self._loaded()
+        with self._run_lock:
+            try:
+                reply = model.create_chat_completion(
+                    messages=[dict(m) for m in messages], max_tokens=1, temperature=0.0, top_k=1,
+                    logprobs=True, top_logprobs=1, seed=0,
+                )  # fmt: skip
+                choice = reply["choices"][0]
+                chosen = choice["logprobs"]["content"][0]
+            except Exception as error:  # a prompt too long, or a build without log-probabilities
+                raise GenerationError(f"{self._model_id}: scoring failed: {error}") from error
+        return FirstToken(str(chosen["token"]), math.exp(float(chosen["logprob"])))
 
     def _loaded(self) -> Any:
         if self._model is None:

@@ -14,6 +14,7 @@ Optional: ``pip install 'newsrag[openvino]'`` (``make setup`` installs it).
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, FirstToken
 
 INSTALL_HINT = "pip install 'newsrag[openvino]' (`make setup` installs it)"
 # The files an OpenVINO GenAI model folder cannot do without.
@@ -156,6 +157,18 @@ class OpenVINOGenerator:
             ) from failure[0]
         if late.is_set():
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:g} s")
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        pipeline = self._loaded()
+        config = self._config(pipeline, 1)
+        config.logprobs = 1  # the chosen token's log-probability, summed into `scores`
+        try:
+            with self._run_lock:
+                result = pipeline.generate([self.prompt(messages)], config)
+            text, logprob = str(result.texts[0]), float(result.scores[0])
+        except Exception as error:  # reported as any generation failure is
+            raise GenerationError(f"{self._model_id}: scoring failed: {error}") from error
+        return FirstToken(text, math.exp(logprob))
 
     def _config(self, pipeline: Any, max_new_tokens: int) -> Any:
         # The model's own config carries its end-of-turn token; the rest is set here.

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, FirstToken
 
 
 class TransformersGenerator:
@@ -107,6 +107,22 @@ class TransformersGenerator:
             ) from failure[0]
         if deadline is not None and time.monotonic() > deadline:
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        import torch
+
+        model, tokenizer = self._loaded()
+        inputs = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        try:
+            with self._run_lock, torch.inference_mode():
+                logits = model(**inputs).logits[0, -1].float()
+        except Exception as error:  # out of memory, a broken model: reported as generation
+            raise GenerationError(f"{self._model_id}: scoring failed: {error}") from error
+        probabilities = torch.softmax(logits, dim=-1)
+        top = int(torch.argmax(probabilities))
+        return FirstToken(tokenizer.decode([top]), float(probabilities[top]))
 
     def _decoding_options(self) -> dict[str, Any]:
         if self._prompt_lookup_tokens <= 0:

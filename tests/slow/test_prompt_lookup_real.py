@@ -42,7 +42,9 @@ EXACT_TOKENS = 48  # f32 on 2 cores: enough for the figure and its citation
 def messages_for(assistant: Assistant, question: str) -> tuple[list[ChatMessage], int]:
     settings = assistant.settings
     pool = assistant.retriever.retrieve(question, settings.candidate_pool)
-    context = select_context(pool, assistant.index, settings)
+    context = select_context(
+        pool, assistant.index, settings.context_passages, settings.context_chars
+    )
     return build_messages(question, context, guess_language(question)), len(context)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from embeddings.fake import HashingEmbedder
 from rag.assistant import Assistant
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, FirstToken
 from rag.settings import Settings
 
 FILLER = " ".join(f"Câu thứ {n} nói về thời tiết và giao thông trong thành phố." for n in range(30))
@@ -43,6 +43,9 @@ class Prompts:
     ) -> Iterator[str]:
         self.prompts.append(messages[-1]["content"])
         yield "Năm 2021 biên chế công chức là 244.000 người [1]."
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        return FirstToken("Yes", 0.99)
 
 
 def assistant(tmp_path: Path, **overrides: object) -> tuple[Assistant, Prompts]:

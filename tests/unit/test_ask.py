@@ -19,7 +19,7 @@ from embeddings.fake import HashingEmbedder
 from rag.answer.prompting import ABSTENTION, build_messages
 from rag.assistant import Assistant
 from rag.errors import QuestionError, RagError
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, FirstToken
 from rag.generation.fake import FakeGenerator
 from rag.settings import Settings
 from rag.types import Answer, AnswerStream, Passage
@@ -53,7 +53,7 @@ EN_QUESTION = "What was the motto of the Ministry of Home Affairs in 2020?"
 
 def settings_over_records(tmp_path: Path) -> Settings:
     """Fake models over the three ``RECORDS``, with every question's evidence strong enough
-    to answer and to retry (shared by the assistant's tests of the answer ladder)."""
+    to answer, and the judge's threshold at 0 (its own tests set it)."""
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "news.jsonl").write_text(
@@ -61,7 +61,7 @@ def settings_over_records(tmp_path: Path) -> Settings:
     )
     return Settings(
         cache_dir=tmp_path / "cache", articles_dir=folder, embedder="fake", generator="fake",
-        min_relevance=-1.0, retry_min_relevance=-1.0, context_passages=3, context_chars=5000,
+        min_relevance=-1.0, answer_threshold=0.0, context_passages=3, context_chars=5000,
     )  # fmt: skip
 
 
@@ -114,6 +114,9 @@ class PiecesGenerator:
     ) -> Iterator[str]:
         self.calls.append((messages, max_new_tokens, timeout_s))
         yield from self.pieces
+
+    def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        return FirstToken("Yes", 1.0)
 
 
 # --- citations ------------------------------------------------------------------------------------
@@ -200,9 +203,8 @@ def test_abstains_without_generating_when_no_passage_names_the_year(
 
 @pytest.mark.parametrize("reply", ["NOT_FOUND", "**NOT_FOUND**", "NOT_FOUND.", "  NOT_FOUND\n"])
 def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> None:
-    # Each question: the reply, then a narrower attempt that finds nothing either (for the
-    # English one, a reading in Vietnamese comes before it).
-    assistant, generator, _ = make(settings, reply, "NOT_FOUND", reply, reply, "NOT_FOUND")
+    # One call each: the reader's own NOT_FOUND is final (no second attempts).
+    assistant, generator, _ = make(settings, reply, reply)
     vi = assistant.ask(VI_QUESTION)
     assert vi.abstained and vi.language == "vi"
     assert vi.text == "Không tìm thấy thông tin này trong các bài viết."
@@ -211,7 +213,7 @@ def test_model_not_found_is_an_abstention(settings: Settings, reply: str) -> Non
     assert en.abstained and en.language == "en"
     assert en.text == "The articles do not say."
     assert en.citations == []
-    assert len(generator.calls) == 5
+    assert len(generator.calls) == 2
 
 
 def test_an_abstention_shows_the_closest_passages_for_the_reader_to_check(
@@ -229,26 +231,11 @@ def test_an_abstention_shows_the_closest_passages_for_the_reader_to_check(
 
 def test_a_reply_ending_in_the_marker_is_an_abstention_never_shown(settings: Settings) -> None:
     attempt = "Bộ Nội vụ đã xác định phương châm hành động. NOT_FOUND [1]"
-    assistant, generator, _ = make(settings, attempt, "NOT_FOUND")  # the retry finds nothing
+    assistant, generator, _ = make(settings, attempt)
     stream = assistant.stream(VI_QUESTION)
     list(stream)
     assert stream.answer.abstained and stream.answer.text == ABSTENTION["vi"]
-    assert "exact words" in generator.calls[1][0]["content"]  # it was tried again first
-
-
-def test_an_invented_figure_makes_it_abstain(settings: Settings) -> None:
-    # The narrower attempt copies the invented figure again: no passage holds it.
-    assistant, _, _ = make(settings, "Biên chế công chức năm 2020 là 999.999 người [1].",
-                           "999.999 người [1]")  # fmt: skip
-    answer = assistant.ask("Biên chế công chức năm 2020 là bao nhiêu?")
-    assert answer.abstained and answer.text == ABSTENTION["vi"] and answer.citations == []
-
-
-def test_an_invented_name_makes_it_abstain(settings: Settings) -> None:
-    assistant, _, _ = make(settings, "Hội nghị năm 2023 do Bộ trưởng Nguyễn Văn Quyết chủ trì [1].",
-                           "NOT_FOUND")  # fmt: skip
-    answer = assistant.ask("Ai chủ trì hội nghị tổng kết năm 2023?")
-    assert answer.abstained and answer.text == ABSTENTION["vi"]
+    assert len(generator.calls) == 1
 
 
 def test_a_quoted_name_is_an_answer(settings: Settings) -> None:
@@ -264,16 +251,14 @@ def test_figures_from_the_passages_are_fine_in_either_number_format(settings: Se
     assert answer.text == "In 2020 there were 247,344 civil servants [1]."
 
 
-@pytest.mark.parametrize(
-    "reply", ["Trời hôm nay nắng đẹp, bóng đá rất vui.", "Trời hôm nay nắng đẹp [7].", "[0]"]
-)
-def test_an_answer_with_no_valid_citation_and_no_support_abstains(
+@pytest.mark.parametrize("reply", ["[0]", "[7]", "  "])
+def test_a_reply_with_nothing_but_invalid_citations_is_an_abstention(
     settings: Settings, reply: str
 ) -> None:
-    assistant, generator, _ = make(settings, reply, "NOT_FOUND")
+    assistant, generator, _ = make(settings, reply)
     answer = assistant.ask(VI_QUESTION)
     assert answer.abstained and answer.text == ABSTENTION["vi"] and answer.citations == []
-    assert len(generator.calls) == 2  # the reply, and the narrower attempt
+    assert len(generator.calls) == 1
 
 
 def test_an_uncited_answer_supported_by_a_passage_gets_it_cited(settings: Settings) -> None:
@@ -299,24 +284,22 @@ def test_vietnamese_question_vietnamese_prompt(settings: Settings) -> None:
     assistant, generator, _ = make(settings, "Phương châm là “Kỷ cương” [1].")
     answer = assistant.ask(VI_QUESTION)
     assert answer.language == "vi"
-    system, user = (m["content"] for m in generator.calls[0])
+    _system, user = (m["content"] for m in generator.calls[0])
     assert [m["role"] for m in generator.calls[0]] == ["system", "user"]
-    assert "Answer in Vietnamese" in system and "original Vietnamese" not in system
-    assert "(Answer in Vietnamese" in user
+    assert "Answer in Vietnamese" in user and "original Vietnamese" not in user
+    assert user.rstrip().endswith("sentence more.")  # the instruction comes last
 
 
 def test_english_question_english_prompt_with_the_quoting_rule(settings: Settings) -> None:
-    # Read straight in English (by default Vietnamese passages are read in Vietnamese first:
-    # tests/unit/test_rendering.py).
-    direct = settings.model_copy(update={"read_in_passage_language": False})
-    assistant, generator, _ = make(direct, "The motto was “Kỷ cương” (Discipline) [1].")
+    # One call: an English question is read and answered in English.
+    assistant, generator, _ = make(settings, "The motto was “Kỷ cương” (Discipline) [1].")
     answer = assistant.ask(EN_QUESTION)
     assert answer.language == "en"
     assert not answer.abstained
-    system, user = (m["content"] for m in generator.calls[0])
-    assert "Answer in English" in system
-    assert "Quote Vietnamese names, titles and mottos in the original Vietnamese" in system
-    assert "(Answer in English" in user
+    assert len(generator.calls) == 1
+    user = generator.calls[0][1]["content"]
+    assert "Answer in English" in user
+    assert "Quote Vietnamese names, titles and mottos in the original Vietnamese" in user
 
 
 # --- bounds ---------------------------------------------------------------------------------------
@@ -414,16 +397,6 @@ def test_stream_shows_raw_text_but_the_answer_holds_the_checked_text(settings: S
     pieces, answer = split(assistant.stream(VI_QUESTION))
     assert "".join(pieces) == reply
     assert answer.text == "Phương châm là “Kỷ cương, trách nhiệm, hành động” [1]."
-
-
-def test_a_fact_cited_to_a_passage_without_it_is_cited_to_the_one_holding_it(
-    settings: Settings,
-) -> None:
-    assistant, _, _ = make(settings, "Hội nghị kết nối 63 điểm cầu [1][2][3].")
-    answer = assistant.ask("Hội nghị tổng kết năm 2023 kết nối bao nhiêu điểm cầu?")
-    assert not answer.abstained
-    assert [c.doc_id for c in answer.citations] == ["a2"]
-    assert answer.text == "Hội nghị kết nối 63 điểm cầu. [1]"
 
 
 @pytest.mark.parametrize(
@@ -531,35 +504,60 @@ def test_an_english_answer_without_citations_cites_the_passage_it_quotes(
     assert answer.text.endswith("[1]")
 
 
-def test_an_answer_taken_from_another_years_sentence_is_an_abstention(
-    settings: Settings,
-) -> None:
-    # The 2021 motto offered for 2020: the sentence it comes from is about 2021.
-    assistant, _, _ = make(settings, "Phương châm năm 2020 là “Đoàn kết, kỷ cương” [1][2][3].")
-    answer = assistant.ask(VI_QUESTION)
-    assert answer.abstained and answer.text == ABSTENTION["vi"]
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        "Phương châm hành động năm 2020 của Bộ Nội vụ là gì? [1]",
-        "Phương châm của Bộ Nội vụ là [1].",
-    ],
-)
-def test_a_reply_that_only_restates_the_question_is_an_abstention(
-    settings: Settings, reply: str
-) -> None:
-    assistant, _, _ = make(settings, reply, "NOT_FOUND")
-    answer = assistant.ask(VI_QUESTION)
-    assert answer.abstained and answer.text == ABSTENTION["vi"]
-
-
-def test_a_shortened_name_in_the_reply_is_given_as_the_passage_writes_it(
-    settings: Settings,
-) -> None:
-    # The model dropped the "Thủ tướng" of "Phó Thủ tướng Trần Lưu Quang" (rag.answer.quoting).
-    assistant, _, _ = make(settings, "Phó Trần Lưu Quang chủ trì hội nghị [1].")
+def test_the_lead_of_the_reply_is_given_as_the_passage_writes_it(settings: Settings) -> None:
+    # The model lost a diacritic of "Phó Thủ tướng Trần Lưu Quang" (rag.answer.snapping).
+    assistant, _, _ = make(settings, "Phó Thủ tướng Trần Luu Quang [1] chủ trì hội nghị.")
     answer = assistant.ask("Ai chủ trì hội nghị tổng kết năm 2023?")
     assert not answer.abstained
-    assert answer.text.startswith("Phó Thủ tướng Trần Lưu Quang chủ trì hội nghị"), answer.text
+    assert answer.text.startswith("Phó Thủ tướng Trần Lưu Quang [1]"), answer.text
+
+
+def test_a_figure_written_with_a_space_is_given_as_the_passage_writes_it(
+    settings: Settings,
+) -> None:
+    assistant, _, _ = make(settings, "Năm 2021 tuyển dụng 1, 250 công chức mới [1].")
+    answer = assistant.ask("Năm 2021 ngành Nội vụ tuyển dụng bao nhiêu công chức?")
+    assert "1.250 công chức" in answer.text, answer.text
+
+
+# --- the judge: answer only when the reader says the passages state it -----------------------
+
+
+@pytest.mark.parametrize(("p_yes", "threshold", "answers"), [
+    (0.9, 0.5, True), (0.49, 0.5, False), (0.6, 0.7, False), (0.05, 0.0, True),
+])  # fmt: skip
+def test_the_judge_answers_only_at_or_above_the_threshold(
+    settings: Settings, p_yes: float, threshold: float, answers: bool
+) -> None:
+    generator = FakeGenerator(replies=[f"{MOTTO} [1]"], yes_probabilities=[p_yes])
+    assistant, _, _ = make(settings.model_copy(update={"answer_threshold": threshold}),
+                           generator=generator)  # fmt: skip
+    answer = assistant.ask(VI_QUESTION)
+    assert answer.abstained is not answers
+    assert answer.confidence == pytest.approx(p_yes)
+    # Below the threshold nothing is decoded: the verdict's one pass is all that ran.
+    assert len(generator.calls) == (1 if answers else 0)
+    assert len(generator.verdicts) == 1
+    assert answer.model_calls == pytest.approx(4 / 3 if answers else 1 / 3)
+    if not answers:
+        assert answer.text == ABSTENTION["vi"] and answer.closest and not answer.citations
+
+
+def test_the_verdict_reads_what_the_answer_reads_but_its_last_line(settings: Settings) -> None:
+    generator = FakeGenerator(replies=[f"{MOTTO} [1]"], yes_probabilities=[0.9])
+    assistant, _, _ = make(settings, generator=generator)
+    assistant.ask(VI_QUESTION)
+    verdict, answer = generator.verdicts[0][-1]["content"], generator.calls[0][-1]["content"]
+    assert generator.verdicts[0][0] == generator.calls[0][0]  # the same rules
+    shared = verdict.rsplit("\n", 1)[0]
+    assert answer.startswith(shared) and shared.endswith(VI_QUESTION)
+    assert verdict.endswith("Reply Yes or No.")
+
+
+def test_no_model_runs_when_the_gate_turns_the_question_away(settings: Settings) -> None:
+    generator = FakeGenerator(yes_probabilities=[1.0])
+    assistant, _, _ = make(settings.model_copy(update={"min_relevance": 0.99}),
+                           generator=generator)  # fmt: skip
+    answer = assistant.ask(VI_QUESTION)
+    assert answer.abstained and answer.confidence is None and answer.model_calls == 0
+    assert generator.verdicts == [] and generator.calls == []

@@ -108,8 +108,8 @@ def test_ask_stream_prints_the_answer(runner: CliRunner) -> None:
 def test_ask_stream_prints_the_checked_answer_when_it_is_not_what_was_streamed(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A first reply that failed a check, answered by a second attempt: the streamed words were
-    # not the answer, so the answer is printed after them.
+    # A reply whose figure was copied again from the passage: the streamed words were not the
+    # answer, so the answer is printed after them.
     from rag.assistant import Assistant
     from rag.types import Answer, AnswerStream
 

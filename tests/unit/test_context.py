@@ -57,7 +57,12 @@ def test_the_fixture_has_overlapping_chunks(index: Index) -> None:
 
 def test_overlapping_chunks_of_one_article_are_merged(index: Index, settings: Settings) -> None:
     c = chunks(index, "long")
-    chosen = select_context([scored(c[0], 0.9), scored(c[1], 0.7)], index, settings)
+    chosen = select_context(
+        [scored(c[0], 0.9), scored(c[1], 0.7)],
+        index,
+        settings.context_passages,
+        settings.context_chars,
+    )
     assert len(chosen) == 1
     merged = chosen[0]
     assert (merged.start, merged.end) == (c[0].start, c[1].end)
@@ -73,7 +78,10 @@ def test_merging_keeps_the_best_score_and_the_first_position(
     c = chunks(index, "long")
     o = chunks(index, "other")[0]
     chosen = select_context(
-        [scored(c[2], 0.6), scored(o, 0.55), scored(c[1], 0.8)], index, settings
+        [scored(c[2], 0.6), scored(o, 0.55), scored(c[1], 0.8)],
+        index,
+        settings.context_passages,
+        settings.context_chars,
     )
     assert [p.doc_id for p in chosen] == ["long", "other"]
     assert (chosen[0].start, chosen[0].end) == (c[1].start, c[2].end)
@@ -85,7 +93,12 @@ def test_chunks_of_different_articles_or_far_apart_are_not_merged(
 ) -> None:
     c = chunks(index, "long")
     o = chunks(index, "other")[0]
-    chosen = select_context([scored(c[0], 0.9), scored(c[5], 0.8), scored(o, 0.7)], index, settings)
+    chosen = select_context(
+        [scored(c[0], 0.9), scored(c[5], 0.8), scored(o, 0.7)],
+        index,
+        settings.context_passages,
+        settings.context_chars,
+    )
     assert [(p.doc_id, p.start, p.end) for p in chosen] == [
         ("long", c[0].start, c[0].end), ("long", c[5].start, c[5].end), ("other", o.start, o.end),
     ]  # fmt: skip
@@ -99,11 +112,13 @@ def test_at_most_context_passages(index: Index, settings: Settings) -> None:
         scored(c[6], 0.7),
         scored(chunks(index, "other")[0], 0.6),
     ]
-    assert len(select_context(pool, index, settings)) == 3
+    assert len(select_context(pool, index, settings.context_passages, settings.context_chars)) == 3
     two = settings.model_copy(update={"context_passages": 2})
-    assert [p.start for p in select_context(pool, index, two)] == [c[0].start, c[3].start]
+    assert [
+        p.start for p in select_context(pool, index, two.context_passages, two.context_chars)
+    ] == [c[0].start, c[3].start]
     one = settings.model_copy(update={"context_passages": 1})
-    assert select_context(pool, index, one) == [pool[0]]
+    assert select_context(pool, index, one.context_passages, one.context_chars) == [pool[0]]
 
 
 def test_the_character_budget_is_respected(index: Index, settings: Settings) -> None:
@@ -111,9 +126,15 @@ def test_the_character_budget_is_respected(index: Index, settings: Settings) -> 
     b = Passage("b", "B", None, "b" * 120, 0.8, 0, 120)
     c = Passage("c", "C", None, "c" * 40, 0.7, 0, 40)
     tight = settings.model_copy(update={"context_chars": 200})
-    assert select_context([a, b, c], index, tight) == [a, c]  # b would overflow; c still fits
+    assert select_context([a, b, c], index, tight.context_passages, tight.context_chars) == [
+        a,
+        c,
+    ]  # b would overflow; c still fits
     wider = settings.model_copy(update={"context_chars": 300})
-    assert select_context([a, b, c], index, wider) == [a, b]  # 150 + 120 + 40 > 300
+    assert select_context([a, b, c], index, wider.context_passages, wider.context_chars) == [
+        a,
+        b,
+    ]  # 150 + 120 + 40 > 300
 
 
 def test_a_merge_that_would_overflow_the_budget_is_skipped(
@@ -122,11 +143,11 @@ def test_a_merge_that_would_overflow_the_budget_is_skipped(
     c = chunks(index, "long")
     tight = settings.model_copy(update={"context_chars": 200})
     wide = [scored(c[0], 0.9), scored(c[1], 0.8), scored(c[2], 0.7), scored(c[3], 0.6)]
-    chosen = select_context(wide, index, tight)
+    chosen = select_context(wide, index, tight.context_passages, tight.context_chars)
     assert c[2].end - c[0].start <= 200 < c[3].end - c[0].start
     assert [(p.start, p.end) for p in chosen] == [(c[0].start, c[2].end)]
     assert sum(len(p.text) for p in chosen) <= 200
-    roomy = select_context(wide, index, settings)
+    roomy = select_context(wide, index, settings.context_passages, settings.context_chars)
     assert [(p.start, p.end) for p in roomy] == [(c[0].start, c[3].end)]
 
 
@@ -136,19 +157,22 @@ def test_the_best_passage_is_kept_even_when_longer_than_the_budget(
     big = Passage("x", "Lớn", None, "chữ " * 100, 0.9, 0, 400)
     small = Passage("y", "Nhỏ", None, "ngắn.", 0.8, 0, 5)
     tight = settings.model_copy(update={"context_chars": 200})
-    chosen = select_context([big, small], index, tight)
+    chosen = select_context([big, small], index, tight.context_passages, tight.context_chars)
     assert chosen == [big]  # something to read; but nothing more past the budget
 
 
 def test_empty_pool_gives_empty_context(index: Index, settings: Settings) -> None:
-    assert select_context([], index, settings) == []
+    assert select_context([], index, settings.context_passages, settings.context_chars) == []
 
 
 def test_a_bridging_chunk_never_duplicates_a_sentence(index: Index, settings: Settings) -> None:
     c = chunks(index, "long")
     # c[0] = sentences 1-2, c[3] = sentences 4-5, then c[2] = sentences 3-4 joins c[0] ...
     chosen = select_context(
-        [scored(c[0], 0.9), scored(c[3], 0.8), scored(c[2], 0.7)], index, settings
+        [scored(c[0], 0.9), scored(c[3], 0.8), scored(c[2], 0.7)],
+        index,
+        settings.context_passages,
+        settings.context_chars,
     )
     text = "\n".join(p.text for p in chosen)
     for w in WORDS:

@@ -145,7 +145,9 @@ def test_the_rewritten_question_is_searched_and_reported(settings: Settings) -> 
     assert answer.searched_question == rewritten
     assert answer.question == "And in 2023?"
     assert answer.language == "en"
-    assert f"Question: {rewritten}\n" in generator.calls[0][-1]["content"]
+    assert (
+        f"Question: {rewritten}\n" in generator.verdicts[0][-1]["content"]
+    )  # what the reader read
 
 
 def test_searched_question_is_none_when_not_rewritten(settings: Settings) -> None:
@@ -154,7 +156,7 @@ def test_searched_question_is_none_when_not_rewritten(settings: Settings) -> Non
     assert assistant.ask(MOTTO_EN).searched_question is None
     long = "Who chaired the national review conference of the home affairs sector in 2023?"
     assert assistant.ask(long, messages(STAFF_VI)).searched_question is None
-    assert f"Question: {long}\n" in generator.calls[-1][-1]["content"]
+    assert f"Question: {long}\n" in generator.verdicts[-1][-1]["content"]
 
 
 @pytest.mark.parametrize(

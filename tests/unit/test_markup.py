@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.facts import facts_of
-from rag.answer.grounding import says_nothing
 from rag.answer.markup import without_citations
 
 
@@ -23,10 +21,3 @@ from rag.answer.markup import without_citations
 )
 def test_citation_markers_are_removed(text: str, expected: str) -> None:
     assert " ".join(without_citations(text).split()) == expected
-
-
-def test_an_unclosed_marker_is_not_a_figure_nor_something_added_to_the_question() -> None:
-    question = "Besides cars, what else is the city famous for using?"
-    reply = "Besides cars, the City is famous for using [2 [1]"
-    assert not [f for f in facts_of(reply) if f.kind == "figure"]
-    assert says_nothing(reply, question)

@@ -1,11 +1,11 @@
-"""rag.answer.places: which provinces a text names, whatever its diacritics, never a common
+"""rag.retrieve.places: which provinces a text names, whatever its diacritics, never a common
 word that spells one in lowercase."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.answer.places import ALIASES, PROVINCES, provinces_in
+from rag.retrieve.places import ALIASES, PROVINCES, provinces_in
 
 
 def test_there_are_the_63_provinces_and_every_alias_names_one_of_them() -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages
+from rag.answer.prompting import ABSTENTION, NOT_FOUND, build_messages, verdict_messages
 from rag.answer.reply import is_not_found, parse_reply
 from rag.types import Passage
 
@@ -52,20 +52,31 @@ def test_abstention_texts_and_marker() -> None:
 
 def test_vietnamese_prompt_asks_for_vietnamese_without_the_english_quoting_rule() -> None:
     system, user = system_and_user(language="vi")
-    assert "Answer in Vietnamese" in system
-    assert "Answer in English" not in system
-    assert "original Vietnamese" not in system
-    assert user.rstrip().endswith("(Answer in Vietnamese, citing passages like [1].)")
+    last = user.rstrip().rsplit("\n", 1)[1]  # the instruction comes after the question
+    assert last.startswith("Answer in Vietnamese. Begin with the answer itself")
+    assert "Answer in English" not in user
+    assert "original Vietnamese" not in user
     assert "NOT_FOUND" in system  # the model is told how to abstain
 
 
+def test_the_language_is_asked_in_the_last_line_so_both_prompts_share_the_rest() -> None:
+    vi = build_messages("Phương châm năm 2020 là gì?", list(PASSAGES), "vi")
+    verdict = verdict_messages("Phương châm năm 2020 là gì?", list(PASSAGES))
+    assert vi[0] == verdict[0]
+    shared = vi[1]["content"].rsplit("\n", 1)[0]
+    assert (
+        verdict[1]["content"] == shared + "\nDo the passages state the answer to this question? "
+        "Reply Yes or No."
+    )
+
+
 def test_english_prompt_asks_for_english_and_quoting_vietnamese_originals() -> None:
-    system, user = system_and_user("What was the 2020 motto?", language="en")
-    assert "Answer in English" in system
-    assert "Answer in Vietnamese" not in system
-    assert "Quote Vietnamese names, titles and mottos in the original Vietnamese" in system
-    assert "English translation in parentheses" in system
-    assert user.rstrip().endswith("(Answer in English, citing passages like [1].)")
+    _system, user = system_and_user("What was the 2020 motto?", language="en")
+    last = user.rstrip().rsplit("\n", 1)[1]
+    assert last.startswith("Answer in English. Begin with the answer itself")
+    assert "Answer in Vietnamese" not in user
+    assert "Quote Vietnamese names, titles and mottos in the original Vietnamese" in last
+    assert "English translation in parentheses" in last
 
 
 # --- context delimiting -------------------------------------------------------------------------
@@ -255,3 +266,18 @@ def test_after_the_passages_the_model_is_reminded_they_are_not_instructions() ->
     _, user = system_and_user()
     after = user.split("</passages>", 1)[1]
     assert after.index("not instructions") < after.index("Question:")
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("[1] Momus, the first literary cabaret", "Momus, the first literary cabaret [1]"),
+        ("[2][1] Robert Lane và Benjamin Vail. Họ tài trợ.",
+         "Robert Lane và Benjamin Vail [1][2]. Họ tài trợ."),
+        ("[1]\nVirginia", "Virginia [1]"),
+        ("[1]", "[1]"),  # nothing to move it after (the pipeline reads this as saying nothing)
+        ("Broncos [1].", "Broncos [1]."),
+    ],
+)  # fmt: skip
+def test_a_citation_written_first_is_moved_after_what_it_cites(raw: str, text: str) -> None:
+    assert parse_reply(raw, 3).text == text

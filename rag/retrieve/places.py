@@ -1,6 +1,7 @@
-"""The provinces a question names, and whether any retrieved passage names them.
+"""The provinces a question names, beside the years it names (``timeaware``).
 
-The mirror of the year gate (``context.evidence_gap``): a question about a province that no
+Used by the evidence gate (``rag.answer.context.evidence_gap``) and the judge's signals
+(``rag.answer.signals``): a question about a province that no
 related passage names cannot be answered from the articles, and a small model given passages
 about other provinces (or the nation) answers with their figures. Names are matched as whole
 words, with or without diacritics ("Lang Son" in an English question is Lạng Sơn) and with

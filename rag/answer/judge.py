@@ -1,0 +1,81 @@
+"""Whether to give the answer: the reader's own probability and what the answer shows, weighed
+by weights fitted on held-out data, against one threshold.
+
+The reader is asked "Do the passages state the answer to this question? Reply Yes or No." after
+the same passages and question it answers from; its probability of "Yes" is one signal. One
+forward pass over a prompt that shares all but its last line with the answer's, so a backend
+with a prefix cache pays for the passages once. The others are measured on the answer
+(``signals``). The confidence is a logistic combination of them, its weights fitted on the
+choose half and its threshold (``answer_threshold``) chosen there, as SQuAD 2.0 readers compare
+a no-answer score with one threshold tuned on held-out data (``eval.calibrate --fit``).
+
+Compromise: OpenVINO GenAI reports the probability of the top token only. When the top token
+is "Yes" that is P(yes); when it is anything else ("No", "NOT_FOUND"), P(yes) is at most the
+rest, 1 - P(top), which is taken as the estimate: the same ordering of questions, a little
+optimistic about those the reader doubts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from rag.generation.base import FirstToken, Generator
+from rag.types import Passage
+
+from .prompting import verdict_messages
+from .signals import Signals, logit
+
+_YES = ("yes", "có")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The logistic combination: ``bias`` + each weight times its signal (``p_yes`` as a
+    logit, the others as they are, in [0, 1])."""
+
+    bias: float = 0.0
+    p_yes: float = 1.0
+    relevance: float = 0.0
+    asked_held: float = 0.0
+    copied: float = 0.0
+    adds: float = 0.0
+
+    def score(self, signals: Signals) -> float:
+        """The confidence that the answer is right, from its signals."""
+        return _sigmoid(self.bias + sum(w * _x(n, signals) for n, w in self._terms()))
+
+    def best_possible(self, p_yes: float, relevance: float) -> float:
+        """The highest confidence any answer could reach, before it is written."""
+        known = Signals(p_yes, relevance, 0.0, 0.0, 0.0)
+        later = sum(max(w, 0.0) for n, w in self._terms() if n in _MEASURED_ON_THE_ANSWER)
+        return _sigmoid(self.bias + later + sum(w * _x(n, known) for n, w in self._terms()))
+
+    def _terms(self) -> list[tuple[str, float]]:
+        return [(n, w) for n, w in asdict(self).items() if n != "bias"]
+
+
+_MEASURED_ON_THE_ANSWER = ("asked_held", "copied", "adds")
+# Fitted by `python -m eval.calibrate CHOOSE --fit` (see eval/README.md); until then P(yes).
+WEIGHTS = Weights()
+
+
+def yes_probability(first: FirstToken) -> float:
+    """P("yes") from the reader's first token (see the compromise above)."""
+    said_yes = first.text.strip().lower().startswith(_YES)
+    p = min(max(first.probability, 0.0), 1.0)
+    return p if said_yes else 1.0 - p
+
+
+def verdict(generator: Generator, question: str, passages: list[Passage]) -> float:
+    """The reader's P("yes") that ``passages`` state the answer to ``question``."""
+    return yes_probability(generator.first_token(verdict_messages(question, passages)))
+
+
+def _x(name: str, signals: Signals) -> float:
+    value = float(getattr(signals, name))
+    return logit(value) if name == "p_yes" else value
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))

@@ -1,0 +1,98 @@
+"""What can be measured about an answer, each signal in [0, 1], for the judge to weigh.
+
+None of these decides alone: ``judge`` combines them with weights fitted on the choose half
+(``eval.calibrate --fit``), so each counts for what it measurably tells there.
+
+- ``p_yes``: the reader's P("yes") that the passages state the answer (``judge``).
+- ``relevance``: the best retrieval similarity (cosine) of any passage to the question.
+- ``asked_held``: of the years and provinces the question names, the share its answer's source
+  sentence (or the one before it, which often names the subject) names too; 1 when it names
+  none. Whose fact is it: the 2020 motto offered for 2022 comes from a sentence about 2020.
+- ``copied``: of the answer's key words (figures, quoted words, words with Vietnamese
+  diacritics: what must be copied, in either language), the share the cited passages hold; 1
+  when it has none.
+- ``adds``: of the answer's words, the share the question does not already hold: a reply that
+  restates the question adds nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from rag.ingest.chunking import split_sentences
+from rag.retrieve.places import provinces_in
+from rag.retrieve.timeaware import question_years
+from rag.text import normalize, strip_diacritics, tokenize
+from rag.types import Passage
+
+from .markup import without_citations
+
+
+@dataclass(frozen=True)
+class Signals:
+    p_yes: float
+    relevance: float = 0.0
+    asked_held: float = 1.0
+    copied: float = 1.0
+    adds: float = 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(value, 4) for name, value in asdict(self).items()}
+
+
+def signals_of(
+    question: str, answer: str, cited: list[Passage], p_yes: float, relevance: float
+) -> Signals:
+    """Every signal of a written answer (``answer`` with its citations; ``cited`` its sources)."""
+    words = _words(answer)
+    return Signals(
+        p_yes=p_yes,
+        relevance=min(max(relevance, 0.0), 1.0),
+        asked_held=asked_held(question, source_sentences(words, cited)),
+        copied=_share([w for w in words if _is_key(w)], _words(" ".join(c.text for c in cited))),
+        adds=_share(words, _words(question), held=False),
+    )
+
+
+def source_sentences(words: list[str], cited: list[Passage]) -> str:
+    """The sentence of the cited passages sharing most words with the answer, and the one
+    before it."""
+    best, best_overlap = "", -1
+    wanted = set(words)
+    for passage in cited:
+        spans = split_sentences(passage.text)
+        for i, (start, end) in enumerate(spans):
+            overlap = len(wanted & set(_words(passage.text[start:end])))
+            if overlap > best_overlap:
+                before = passage.text[spans[i - 1][0] : spans[i - 1][1]] if i else ""
+                best, best_overlap = f"{before} {passage.text[start:end]}", overlap
+    return best
+
+
+def asked_held(question: str, sentence: str) -> float:
+    asked = [str(y) for y in question_years(question)] + sorted(provinces_in(question))
+    if not asked:
+        return 1.0
+    found = set(question_years(sentence)) | provinces_in(sentence)
+    return sum(term in {str(f) for f in found} for term in asked) / len(asked)
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in tokenize(normalize(without_citations(text)))]
+
+
+def _is_key(word: str) -> bool:
+    return any(c.isdigit() for c in word) or strip_diacritics(word) != word
+
+
+def _share(words: list[str], pool: list[str], held: bool = True) -> float:
+    if not words:
+        return 1.0
+    present = set(pool)
+    return sum((w in present) is held for w in words) / len(words)
