@@ -14,8 +14,9 @@ logistic regression of "answered right" on the signals, over the answers written
 ``--l2``). Without it, the weights in the code are used.
 
 The threshold maximises right answers minus ``--cost`` times the wrong ones on the choose half
-(a confident wrong answer costs a reader more than "the articles do not say"); right is a
-correct answer or an abstention on a question the articles do not answer. Printed: the choice,
+(a confident wrong answer costs a reader more than "the articles do not say"; an abstention
+counts for nothing); in the figures, right is a correct answer or an abstention on a question
+the articles do not answer. Printed: the choice,
 the ROC AUC of the confidence (answerable-and-right against the rest), the risk-coverage curve,
 and per set and kind, the figures at the chosen threshold on each half.
 """
@@ -37,7 +38,7 @@ from rag.answer.signals import Signals, logit
 from .report import RESULTS
 
 Record = dict[str, Any]
-UTILITY_SETS = ("devset", "seed-hard", "xquad-vi", "xquad-en", "xquad-vi-absent",
+UTILITY_SETS = ("devset", "unanswerable", "seed-hard", "xquad-vi", "xquad-en", "xquad-vi-absent",
                 "xquad-en-absent")  # fmt: skip
 FEATURES = ("p_yes", "relevance", "asked_held", "copied", "adds")
 
@@ -51,6 +52,15 @@ def load(folder: Path, sets: tuple[str, ...] = UTILITY_SETS) -> dict[str, list[R
             rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
             found[name] = [r for r in rows if not r["error"] and r["abstained"] is not None]
     return found
+
+
+def pooled(sets: dict[str, list[Record]]) -> list[Record]:
+    """Every set's records, each question once (``seed-hard`` asks dev-set questions again)."""
+    unique: dict[tuple[str, str], Record] = {}
+    for records in sets.values():
+        for r in records:
+            unique.setdefault((r.get("language") or "", r["id"]), r)
+    return list(unique.values())
 
 
 def written(record: Record) -> bool:
@@ -94,8 +104,12 @@ def tally(records: list[Record], threshold: float, weights: Weights = WEIGHTS) -
 
 
 def utility(records: list[Record], threshold: float, cost: float, weights: Weights) -> float:
+    """Right answers minus ``cost`` times the wrong ones; an abstention counts for nothing."""
     counts = tally(records, threshold, weights)
-    return counts["right"] - cost * counts["wrong"]
+    right_answers = sum(
+        not r["gold"]["unanswerable"] and outcome(r, threshold, weights) == "right" for r in records
+    )
+    return right_answers - cost * counts["wrong"]
 
 
 def candidates(records: list[Record], weights: Weights = WEIGHTS) -> list[float]:
@@ -190,21 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     chosen_sets = load(args.choose)
-    pooled = [r for records in chosen_sets.values() for r in records]
-    if not pooled:
+    chosen = pooled(chosen_sets)
+    if not chosen:
         print(f"no results under {args.choose}", file=sys.stderr)
         return 1
-    weights = fit(pooled, args.l2) if args.fit else WEIGHTS
-    threshold = choose(pooled, args.cost, weights)
+    weights = fit(chosen, args.l2) if args.fit else WEIGHTS
+    threshold = choose(chosen, args.cost, weights)
     result: dict[str, Any] = {
         "weights": {n: round(v, 4) for n, v in asdict(weights).items()},
-        "threshold": round(threshold, 4), "cost": args.cost, "choose_n": len(pooled),
-        "auc_choose": roc_auc(pooled, weights), "choose": figures(chosen_sets, threshold, weights),
-        "risk_coverage_choose": risk_coverage(pooled, weights),
+        "threshold": round(threshold, 4), "cost": args.cost, "choose_n": len(chosen),
+        "auc_choose": roc_auc(chosen, weights), "choose": figures(chosen_sets, threshold, weights),
+        "risk_coverage_choose": risk_coverage(chosen, weights),
     }  # fmt: skip
     if args.report:
         report_sets = load(args.report)
-        report = [r for records in report_sets.values() for r in records]
+        report = pooled(report_sets)
         result.update(report_n=len(report), auc_report=roc_auc(report, weights),
                       report=figures(report_sets, threshold, weights),
                       report_answering_all=figures(report_sets, 0.0, weights),
@@ -213,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
     print(f"weights {result['weights']}")
-    print(f"threshold {threshold:.4f} (cost {args.cost:g}; {len(pooled)} choose-half answers)")
+    print(f"threshold {threshold:.4f} (cost {args.cost:g}; {len(chosen)} choose-half questions)")
     print(f"ROC AUC choose {result['auc_choose']}" + (
         f", report {result['auc_report']}" if args.report else ""))  # fmt: skip
     for half in ("choose", "report_answering_all", "report"):

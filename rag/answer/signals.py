@@ -6,13 +6,14 @@ None of these decides alone: ``judge`` combines them with weights fitted on the 
 - ``p_yes``: the reader's P("yes") that the passages state the answer (``judge``).
 - ``relevance``: the best retrieval similarity (cosine) of any passage to the question.
 - ``asked_held``: of the years and provinces the question names, the share its answer's source
-  sentence (or the one before it, which often names the subject) names too; 1 when it names
-  none. Whose fact is it: the 2020 motto offered for 2022 comes from a sentence about 2020.
-- ``copied``: of the answer's key words (figures, quoted words, words with Vietnamese
-  diacritics: what must be copied, in either language), the share the cited passages hold; 1
-  when it has none.
-- ``adds``: of the answer's words, the share the question does not already hold: a reply that
-  restates the question adds nothing.
+  sentence (the one holding most of its key words, with the one before it, which often names
+  the subject) names too; 1 when it names none. Whose fact is it: the 2020 motto offered for
+  2022 comes from a sentence about 2020.
+- ``copied``: of the answer's key words (figures, compared by their digits, and words with
+  Vietnamese diacritics: what must be copied, in either language), the share the cited
+  passages hold; 1 when it has none.
+- ``adds``: how many words the answer adds to the question's, up to three (as a share of
+  three): a reply that restates the question adds nothing.
 """
 
 from __future__ import annotations
@@ -46,18 +47,19 @@ def signals_of(
 ) -> Signals:
     """Every signal of a written answer (``answer`` with its citations; ``cited`` its sources)."""
     words = _words(answer)
+    keys = [w for w in words if _is_key(w)]
+    asked = set(_words(question))
     return Signals(
         p_yes=p_yes,
         relevance=min(max(relevance, 0.0), 1.0),
-        asked_held=asked_held(question, source_sentences(words, cited)),
-        copied=_share([w for w in words if _is_key(w)], _words(" ".join(c.text for c in cited))),
-        adds=_share(words, _words(question), held=False),
+        asked_held=asked_held(question, source_sentences(keys or words, cited)),
+        copied=_share(keys, _words(" ".join(c.text for c in cited))),
+        adds=min(1.0, len({w for w in words if w not in asked}) / 3),
     )
 
 
 def source_sentences(words: list[str], cited: list[Passage]) -> str:
-    """The sentence of the cited passages sharing most words with the answer, and the one
-    before it."""
+    """The sentence of the cited passages holding most of ``words``, and the one before it."""
     best, best_overlap = "", -1
     wanted = set(words)
     for passage in cited:
@@ -84,15 +86,21 @@ def logit(p: float) -> float:
 
 
 def _words(text: str) -> list[str]:
-    return [w.casefold() for w in tokenize(normalize(without_citations(text)))]
+    """Case-folded words; a figure as its digits alone, so 13.1% = 13,1 % and 3, 250 = 3.250."""
+    words = [w.casefold() for w in tokenize(normalize(without_citations(text)))]
+    return [_digits(w) or w if any(c.isdigit() for c in w) else w for w in words]
+
+
+def _digits(word: str) -> str:
+    return "".join(c for c in word if c.isdigit())
 
 
 def _is_key(word: str) -> bool:
     return any(c.isdigit() for c in word) or strip_diacritics(word) != word
 
 
-def _share(words: list[str], pool: list[str], held: bool = True) -> float:
+def _share(words: list[str], pool: list[str]) -> float:
     if not words:
         return 1.0
     present = set(pool)
-    return sum((w in present) is held for w in words) / len(words)
+    return sum(w in present for w in words) / len(words)

@@ -16,7 +16,7 @@ import pytest
 
 from embeddings.catalogue import CATALOGUE
 from embeddings.provisioning import model_dir
-from rag.answer.prompting import build_messages
+from rag.answer.prompting import build_messages, verdict_messages
 from rag.assistant import Assistant
 from rag.generation.base import Generator
 from rag.generation.conversion import CONVERTED
@@ -98,3 +98,18 @@ def test_openvino_quotes_the_2020_motto(openvino_assistant: Assistant) -> None:
     assert not answer.abstained, answer.text
     assert normalize(MOTTO_2020).lower() in normalize(answer.text).lower(), answer.text
     assert answer.citations and answer.citations[0].doc_id == "001_eb33f2e5ca9e7309.txt"
+
+
+def test_the_verdict_agrees_with_transformers(
+    real_assistant: Assistant, openvino_assistant: Assistant, reference: Generator
+) -> None:
+    """The judge's P("yes") from OpenVINO's chosen-token log-probability against transformers
+    f32's full distribution: the same top token, probabilities within 0.1 (int8 weights)."""
+    for question, _, _ in QUESTIONS:
+        messages = verdict_messages(question, real_assistant.search(question, k=3))
+        openvino, exact = (
+            openvino_assistant.generator.first_token(messages),
+            reference.first_token(messages),
+        )
+        assert openvino.text.strip() == exact.text.strip() == "Yes"
+        assert abs(openvino.probability - exact.probability) < 0.1, (openvino, exact)

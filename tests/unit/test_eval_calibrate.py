@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -10,13 +11,15 @@ import pytest
 from eval.calibrate import FEATURES, choose, figures, fit, main, outcome, risk_coverage, roc_auc
 from rag.answer.judge import Weights
 
+_IDS = itertools.count()
+
 
 def record(p_yes: float | None, answerable: bool, correct: bool = True,
            abstained: bool = False, kind: str = "", **signals: float) -> dict:  # fmt: skip
     """A result written at threshold 0; with the code's weights its confidence is ``p_yes``."""
     written = {"p_yes": p_yes, "relevance": 0.5, "asked_held": 1.0, "copied": 1.0, "adds": 1.0}
     return {
-        "id": f"q{kind and '~' + kind}", "error": None, "abstained": abstained,
+        "id": f"q{next(_IDS)}{kind and '~' + kind}", "error": None, "abstained": abstained,
         "signals": {**written, **signals} if p_yes is not None else {},
         "gold": {"unanswerable": not answerable},
         "metrics": {"correct": float(correct) if answerable else float(abstained)},

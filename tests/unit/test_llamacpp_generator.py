@@ -37,8 +37,11 @@ class FakeLlama:
         self.endless = False
         FakeLlama.instances.append(self)
 
-    def create_chat_completion(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def create_chat_completion(self, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
+        if kwargs.get("logprobs"):  # llama-cpp-python's OpenAI-shaped reply, not streamed
+            token = {"token": "Yes", "logprob": -0.356675}  # ln 0.7
+            return {"choices": [{"message": {"content": "Yes"}, "logprobs": {"content": [token]}}]}
         return self._chunks(kwargs["max_tokens"])
 
     def _chunks(self, max_tokens: int) -> Iterator[dict[str, Any]]:
@@ -197,3 +200,13 @@ def test_backend_setting_defaults_to_auto_and_reads_the_environment(
     monkeypatch.setenv("RAG_GENERATOR_BACKEND", "vllm")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_first_token_reads_the_chosen_tokens_log_probability(
+    fake_llama_cpp: type[FakeLlama], gguf: Path
+) -> None:
+    generator = LlamaCppGenerator(str(gguf))
+    first = generator.first_token(MESSAGES)
+    assert first.text == "Yes" and first.probability == pytest.approx(0.7)
+    call = fake_llama_cpp.instances[0].calls[-1]
+    assert (call["max_tokens"], call["logprobs"], call["top_logprobs"]) == (1, True, 1)

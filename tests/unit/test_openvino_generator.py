@@ -65,7 +65,12 @@ class FakePipeline:
     def get_generation_config(self) -> types.SimpleNamespace:
         return types.SimpleNamespace(eos_token_id=151645, max_new_tokens=2**31, do_sample=True)
 
-    def generate(self, prompt: str, config: Any, streamer: Any = None) -> str:
+    def generate(self, prompt: str | list[str], config: Any, streamer: Any = None) -> Any:
+        if isinstance(prompt, list):  # a batch: DecodedResults, with the chosen tokens' logprobs
+            self.calls.append((prompt[0], config))
+            if self.fail is not None:
+                raise self.fail
+            return types.SimpleNamespace(texts=["Yes"], scores=[-0.105360516])  # ln 0.9
         self.calls.append((prompt, config))
         self.running += 1
         self.most_running = max(self.most_running, self.running)
@@ -257,3 +262,17 @@ def test_without_openvino_genai_the_error_says_what_to_install(
     monkeypatch.setitem(sys.modules, "openvino_genai", None)  # import fails
     with pytest.raises(ModelError, match=r"openvino-genai.*newsrag\[openvino\]"):
         OpenVINOGenerator(str(folder)).warm_up()
+
+
+def test_first_token_reads_the_chosen_tokens_log_probability(
+    genai: type[FakePipeline], folder: Path
+) -> None:
+    generator, pipeline = loaded(folder)
+    first = generator.first_token(MESSAGES)
+    assert first.text == "Yes" and first.probability == pytest.approx(0.9)
+    prompt, config = pipeline.calls[-1]
+    assert prompt == generator.prompt(MESSAGES)  # the same template: the prefix cache is shared
+    assert (config.max_new_tokens, config.logprobs, config.do_sample) == (1, 1, False)
+    pipeline.fail = RuntimeError("out of memory")
+    with pytest.raises(GenerationError, match="scoring failed: out of memory"):
+        generator.first_token(MESSAGES)

@@ -49,7 +49,8 @@ def test_copied_and_adds() -> None:
     echo = signals_of(question, f"{question[:-1]} [1]", [PASSAGE], 0.9, 0.7)
     assert echo.adds == 0.0
     english = signals_of("How many were recruited?", "3,250 people [1]", [PASSAGE], 0.5, 2)
-    assert english.relevance == 1.0 and english.copied == 0.0  # 3,250 is not the passage's 3.250
+    assert english.relevance == 1.0 and english.copied == 1.0  # 3,250 is the passage's 3.250
+    assert echo.adds == 0.0 and english.adds == pytest.approx(2 / 3)  # "3250", "people"
 
 
 def test_the_default_weights_are_the_readers_own_probability() -> None:
