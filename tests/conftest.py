@@ -14,12 +14,15 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings that write only under tmp_path and use the fake models."""
+    """Settings that write only under tmp_path and use the fake models (the judge's weights
+    were fitted on the real reader, so its threshold is 0 here; tests/unit/test_pipeline.py
+    tests the judge)."""
     return Settings(
         cache_dir=tmp_path / "cache",
         articles_dir=BUNDLED_ARTICLES,
         embedder="fake",
         generator="fake",
+        answer_threshold=0.0,
     )
 
 

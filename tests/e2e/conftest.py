@@ -73,8 +73,9 @@ def app(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ru
     from ui.app import build_app, launch
 
     settings = Settings(
-        cache_dir=tmp_path_factory.mktemp("e2e") / "cache", embedder="fake", generator="fake"
-    )
+        cache_dir=tmp_path_factory.mktemp("e2e") / "cache", embedder="fake", generator="fake",
+        answer_threshold=0.0,  # the judge's weights were fitted on the real reader, not the fake
+    )  # fmt: skip
     assistant = Assistant.load(settings=settings, generator=SlowFakeGenerator())
     demo = build_app(assistant, settings)
     port = free_port()

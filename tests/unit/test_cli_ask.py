@@ -36,6 +36,8 @@ def runner(cache: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
             "RAG_GENERATOR": "fake",
             "RAG_CACHE_DIR": str(cache),
             "RAG_MIN_RELEVANCE": "0.0",
+            # The judge's weights were fitted on the real reader, not on the fake one.
+            "RAG_ANSWER_THRESHOLD": "0.0",
         }
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from eval import calibrate
 from eval.calibrate import FEATURES, choose, figures, fit, main, outcome, risk_coverage, roc_auc
 from rag.answer.judge import Weights
 
@@ -26,6 +27,9 @@ def record(p_yes: float | None, answerable: bool, correct: bool = True,
     }  # fmt: skip
 
 
+W = Weights()  # P(yes) alone: each record's confidence is its ``p_yes``
+
+
 RECORDS = [
     record(0.95, True),
     record(0.9, True),
@@ -39,30 +43,30 @@ RECORDS = [
 
 
 def test_outcome_applies_the_threshold_as_the_assistant_does() -> None:
-    assert outcome(record(0.6, True), 0.5) == "right"
-    assert outcome(record(0.6, True), 0.7) == "abstained"
-    assert outcome(record(0.6, False), 0.5) == "wrong"
-    assert outcome(record(0.6, False), 0.7) == "right"
-    assert outcome(record(None, False, abstained=True), 0.0) == "right"
+    assert outcome(record(0.6, True), 0.5, W) == "right"
+    assert outcome(record(0.6, True), 0.7, W) == "abstained"
+    assert outcome(record(0.6, False), 0.5, W) == "wrong"
+    assert outcome(record(0.6, False), 0.7, W) == "right"
+    assert outcome(record(None, False, abstained=True), 0.0, W) == "right"
 
 
 def test_the_threshold_maximises_right_minus_twice_wrong() -> None:
     # At 0.86: 2 right answers + 4 right abstentions, 0 wrong = 6, the best there is.
-    assert choose(RECORDS, cost=2.0) == pytest.approx(0.9)
+    assert choose(RECORDS, cost=2.0, weights=W) == pytest.approx(0.9)
     # When every answer is right, nothing is gained by abstaining: the lowest threshold wins.
-    assert choose([record(0.2, True), record(0.7, True)], cost=2.0) == 0.0
+    assert choose([record(0.2, True), record(0.7, True)], cost=2.0, weights=W) == 0.0
 
 
 def test_auc_and_the_risk_coverage_curve() -> None:
     # Right answers 0.95, 0.9, 0.3 against the 4 others scored: 4 + 4 + 0 wins of 12.
-    assert roc_auc(RECORDS) == pytest.approx(8 / 12)
-    curve = risk_coverage(RECORDS)
+    assert roc_auc(RECORDS, W) == pytest.approx(8 / 12)
+    curve = risk_coverage(RECORDS, W)
     assert curve[0] == {"threshold": 0.0, "coverage": 0.875, "risk": pytest.approx(0.571, 1e-3)}
     assert curve[-1]["coverage"] == 0.125 and curve[-1]["risk"] == 0.0
 
 
 def test_figures_per_set_and_kind() -> None:
-    rows = figures({"seed-hard": RECORDS}, 0.89)
+    rows = figures({"seed-hard": RECORDS}, 0.89, W)
     assert rows["seed-hard/absent"] == {"n": 4, "right": 4, "wrong": 0, "abstained": 0,
                                         "rate": 1.0}  # fmt: skip
     assert rows["seed-hard/answerable"]["right"] == 2
@@ -81,7 +85,10 @@ def test_the_fit_learns_which_signal_tells_right_from_wrong() -> None:
     assert set(FEATURES) == {"p_yes", "relevance", "asked_held", "copied", "adds"}
 
 
-def test_the_command_reads_heldout_folders(tmp_path: Path, capsys) -> None:
+def test_the_command_reads_heldout_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calibrate, "WEIGHTS", W)
     (tmp_path / "choose" / "devset").mkdir(parents=True)
     (tmp_path / "choose" / "devset" / "results.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in RECORDS)
