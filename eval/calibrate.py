@@ -201,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fit", action="store_true", help="fit the judge's weights first")
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the fit (default 1)")
     p.add_argument("--cost", type=float, default=2.0, help="a wrong answer costs this many right")
+    p.add_argument(
+        "--choose-on", type=lambda text: tuple(text.split(",")), default=UTILITY_SETS,
+        help="the sets whose questions choose the threshold (default: all; the weights are "
+        "fitted on all): the prior of answerable questions of the collection it is for",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     chosen_sets = load(args.choose)
@@ -209,10 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no results under {args.choose}", file=sys.stderr)
         return 1
     weights = fit(chosen, args.l2) if args.fit else WEIGHTS
-    threshold = choose(chosen, args.cost, weights)
+    on = pooled({name: chosen_sets[name] for name in args.choose_on if name in chosen_sets})
+    threshold = choose(on, args.cost, weights)
     result: dict[str, Any] = {
         "weights": {n: round(v, 4) for n, v in asdict(weights).items()},
         "threshold": round(threshold, 4), "cost": args.cost, "choose_n": len(chosen),
+        "chosen_on": list(args.choose_on), "chosen_on_n": len(on),
         "auc_choose": roc_auc(chosen, weights), "choose": figures(chosen_sets, threshold, weights),
         "risk_coverage_choose": risk_coverage(chosen, weights),
     }  # fmt: skip
@@ -227,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
     print(f"weights {result['weights']}")
-    print(f"threshold {threshold:.4f} (cost {args.cost:g}; {len(chosen)} choose-half questions)")
+    print(f"threshold {threshold:.4f} (cost {args.cost:g}; chosen on {len(on)} of the "
+          f"{len(chosen)} choose-half questions: {','.join(args.choose_on)})")  # fmt: skip
     print(f"ROC AUC choose {result['auc_choose']}" + (
         f", report {result['auc_report']}" if args.report else ""))  # fmt: skip
     for half in ("choose", "report_answering_all", "report"):
