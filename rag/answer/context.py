@@ -92,6 +92,10 @@ def evidence_gap(question: str, pool: list[Passage], min_relevance: float) -> st
     - nothing retrieved is similar enough to the question to be about it;
     - the question asks about a year that none of the related passages names;
     - the question names provinces, none of which a related passage names.
+
+    What each earns on the choose half of eval.heldout (628 questions, --per-set 150): the
+    similarity bar turned away 20 questions the articles do not answer, the year 17, the
+    province 4; none of the 338 answerable questions was turned away. They cost no model call.
     """
     if not pool:
         return "the collection is empty"

