@@ -10,8 +10,10 @@ shuffle are used (the same ids on every run). Models and settings come from the 
 environment (``RAG_TOP_K`` passages per question).
 
 ``--replies FILE`` keeps every model reply in FILE, keyed by the exact prompt: a later run whose
-prompts are the same (a change to the checks after generation) replays them instead of
-generating again, so comparing two versions of the checks costs one generation per prompt.
+prompts are the same (a change to what is done with the reply: citing, snapping) replays them
+instead of generating again, so comparing two versions costs one generation per prompt. (The
+judge's weights and threshold need no rerun at all: ``eval.calibrate`` applies them to
+recorded signals.)
 """
 
 from __future__ import annotations
