@@ -32,15 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.judge import WEIGHTS, Weights
-from rag.answer.signals import Signals, logit
+from rag.answer.judge import FEATURES, WEIGHTS, Weights, features
+from rag.answer.signals import Signals
 
 from .report import RESULTS
 
 Record = dict[str, Any]
 UTILITY_SETS = ("devset", "unanswerable", "seed-hard", "xquad-vi", "xquad-en", "xquad-vi-absent",
                 "xquad-en-absent")  # fmt: skip
-FEATURES = ("p_yes", "relevance", "asked_held", "copied", "adds")
 
 
 def load(folder: Path, sets: tuple[str, ...] = UTILITY_SETS) -> dict[str, list[Record]]:
@@ -73,7 +72,7 @@ def confidence(record: Record, weights: Weights) -> float | None:
     verdict alone stopped, the best any answer could have reached; None when no model judged."""
     signals = record.get("signals") or {}
     if written(record):
-        return weights.score(Signals(**{n: signals[n] for n in FEATURES}))
+        return weights.score(_signals(record))
     if "p_yes" in signals:
         return weights.best_possible(signals["p_yes"], signals.get("relevance", 0.0))
     return None
@@ -105,11 +104,14 @@ def tally(records: list[Record], threshold: float, weights: Weights = WEIGHTS) -
 
 def utility(records: list[Record], threshold: float, cost: float, weights: Weights) -> float:
     """Right answers minus ``cost`` times the wrong ones; an abstention counts for nothing."""
-    counts = tally(records, threshold, weights)
-    right_answers = sum(
-        not r["gold"]["unanswerable"] and outcome(r, threshold, weights) == "right" for r in records
-    )
-    return right_answers - cost * counts["wrong"]
+    total = 0.0
+    for record in records:
+        result = outcome(record, threshold, weights)
+        if result == "wrong":
+            total -= cost
+        elif result == "right" and not record["gold"]["unanswerable"]:  # not an abstention
+            total += 1.0
+    return total
 
 
 def candidates(records: list[Record], weights: Weights = WEIGHTS) -> list[float]:
@@ -129,7 +131,7 @@ def fit(records: list[Record], l2: float = 1.0) -> Weights:
     rows = [r for r in records if written(r)]
     if not rows:
         return WEIGHTS
-    x = np.array([[1.0, *(_feature(r, n) for n in FEATURES)] for r in rows])
+    x = np.array([[1.0, *features(_signals(r))] for r in rows])
     y = np.array([float(not r["gold"]["unanswerable"] and bool(r["metrics"].get("correct")))
                   for r in rows])  # fmt: skip
     w = np.zeros(x.shape[1])
@@ -146,9 +148,8 @@ def fit(records: list[Record], l2: float = 1.0) -> Weights:
     return Weights(bias=float(w[0]), **{n: float(v) for n, v in zip(FEATURES, w[1:], strict=True)})
 
 
-def _feature(record: Record, name: str) -> float:
-    value = float(record["signals"][name])
-    return logit(value) if name == "p_yes" else value
+def _signals(record: Record) -> Signals:
+    return Signals(**{name: record["signals"][name] for name in FEATURES})
 
 
 def roc_auc(records: list[Record], weights: Weights = WEIGHTS) -> float | None:

@@ -70,6 +70,11 @@ def canonical_numbers(text: str) -> str:
     return _VI_NUMBER.sub(rewrite, text)
 
 
+def digits_of(figure: str) -> str:
+    """A figure's digits alone, whatever separates them: "3, 250" and "3.250" are "3250"."""
+    return "".join(c for c in figure if c.isdigit())
+
+
 # --- language ---------------------------------------------------------------------------------
 
 _VI_ONLY_LETTERS = set("ăâđêôơưĂÂĐÊÔƠƯ")

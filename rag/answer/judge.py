@@ -18,7 +18,7 @@ optimistic about those the reader doubts.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from rag.generation.base import FirstToken, Generator
 from rag.types import Passage
@@ -27,6 +27,7 @@ from .prompting import verdict_messages
 from .signals import Signals, logit
 
 _YES = ("yes", "có")
+FEATURES = tuple(f.name for f in fields(Signals))  # what the weights weigh, in their order
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,15 @@ class Weights:
 
     def score(self, signals: Signals) -> float:
         """The confidence that the answer is right, from its signals."""
-        return _sigmoid(self.bias + sum(w * _x(n, signals) for n, w in self._terms()))
+        return _sigmoid(self.bias + self._weigh(signals))
 
     def best_possible(self, p_yes: float, relevance: float) -> float:
         """The highest confidence any answer could reach, before it is written."""
-        known = Signals(p_yes, relevance, 0.0, 0.0, 0.0)
-        later = sum(max(w, 0.0) for n, w in self._terms() if n in _MEASURED_ON_THE_ANSWER)
-        return _sigmoid(self.bias + later + sum(w * _x(n, known) for n, w in self._terms()))
+        later = sum(max(getattr(self, name), 0.0) for name in _MEASURED_ON_THE_ANSWER)
+        return _sigmoid(self.bias + later + self._weigh(Signals(p_yes, relevance, 0.0, 0.0, 0.0)))
 
-    def _terms(self) -> list[tuple[str, float]]:
-        return [(n, w) for n, w in asdict(self).items() if n != "bias"]
+    def _weigh(self, signals: Signals) -> float:
+        return sum(getattr(self, n) * x for n, x in zip(FEATURES, features(signals), strict=True))
 
 
 _MEASURED_ON_THE_ANSWER = ("asked_held", "copied", "adds")
@@ -75,6 +75,12 @@ def yes_probability(first: FirstToken) -> float:
 def verdict(generator: Generator, question: str, passages: list[Passage]) -> float:
     """The reader's P("yes") that ``passages`` state the answer to ``question``."""
     return yes_probability(generator.first_token(verdict_messages(question, passages)))
+
+
+def features(signals: Signals) -> list[float]:
+    """The signals as the logistic combination reads them (``FEATURES`` order): P(yes) as a
+    logit, the others as they are. ``eval.calibrate`` fits the weights on these."""
+    return [_x(name, signals) for name in FEATURES]
 
 
 def _x(name: str, signals: Signals) -> float:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Generator as PieceGenerator
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -110,8 +110,10 @@ class AnswerPipeline:
         relevance = max(x.score for x in pool)
         best = p.weights.best_possible(p_yes, relevance)
         if best < p.threshold:
-            outcome = self._abstain(language, closest, f"judge: at most {best:.3f}", best, 1 / 3)
-            return replace(outcome, signals={"p_yes": round(p_yes, 4), "relevance": relevance})
+            known = {"p_yes": round(p_yes, 4), "relevance": relevance}
+            return self._abstain(
+                language, closest, f"judge: at most {best:.3f}", best, 1 / 3, known
+            )
         pieces: list[str] = []
         messages = build_messages(question, context, language)
         yield from hold_back_marker(self._write(messages, pieces))
@@ -126,8 +128,8 @@ class AnswerPipeline:
         signals = signals_of(question, text, cited, p_yes, relevance)
         sure = p.weights.score(signals)
         if sure < p.threshold:
-            outcome = self._abstain(language, closest, f"judge: {sure:.3f}", sure, 1 / 3 + 1)
-            return replace(outcome, signals=signals.as_dict())
+            reason = f"judge: {sure:.3f}"
+            return self._abstain(language, closest, reason, sure, 1 / 3 + 1, signals.as_dict())
         return Outcome(text, False, cited, confidence=sure, signals=signals.as_dict(),
                        model_calls=1 / 3 + 1)  # fmt: skip
 
@@ -157,8 +159,8 @@ class AnswerPipeline:
     @staticmethod
     def _abstain(
         language: str, closest: list[Passage], reason: str,
-        sure: float | None = None, calls: float = 0.0,
+        sure: float | None = None, calls: float = 0.0, signals: dict[str, float] | None = None,
     ) -> Outcome:  # fmt: skip
         text = ABSTENTION.get(language, ABSTENTION["en"])
-        return Outcome(text, True, closest=closest, confidence=sure, reason=reason,
-                       model_calls=calls)  # fmt: skip
+        return Outcome(text, True, closest=closest, confidence=sure, signals=signals or {},
+                       reason=reason, model_calls=calls)  # fmt: skip

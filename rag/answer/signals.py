@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from rag.ingest.chunking import split_sentences
 from rag.retrieve.places import provinces_in
 from rag.retrieve.timeaware import question_years
-from rag.text import normalize, strip_diacritics, tokenize
+from rag.text import digits_of, normalize, strip_diacritics, tokenize
 from rag.types import Passage
 
 from .markup import without_citations
@@ -76,8 +76,8 @@ def asked_held(question: str, sentence: str) -> float:
     asked = [str(y) for y in question_years(question)] + sorted(provinces_in(question))
     if not asked:
         return 1.0
-    found = set(question_years(sentence)) | provinces_in(sentence)
-    return sum(term in {str(f) for f in found} for term in asked) / len(asked)
+    found = {str(y) for y in question_years(sentence)} | provinces_in(sentence)
+    return sum(term in found for term in asked) / len(asked)
 
 
 def logit(p: float) -> float:
@@ -88,11 +88,7 @@ def logit(p: float) -> float:
 def _words(text: str) -> list[str]:
     """Case-folded words; a figure as its digits alone, so 13.1% = 13,1 % and 3, 250 = 3.250."""
     words = [w.casefold() for w in tokenize(normalize(without_citations(text)))]
-    return [_digits(w) or w if any(c.isdigit() for c in w) else w for w in words]
-
-
-def _digits(word: str) -> str:
-    return "".join(c for c in word if c.isdigit())
+    return [digits_of(w) or w for w in words]
 
 
 def _is_key(word: str) -> bool:

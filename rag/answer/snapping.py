@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from rag.text import normalize
+from rag.text import digits_of, normalize
 
 MIN_SIMILARITY = 0.8
 MAX_LEAD_WORDS = 8  # a longer lead is a sentence, not a key phrase
@@ -52,12 +52,8 @@ def _figure(figure: str, passages: list[str]) -> str:
     if " " not in figure or any(figure in p for p in passages):
         return figure
     forms = {m.group(0) for p in passages for m in _FIGURE.finditer(p)}
-    same = [f for f in forms if _digits(f) == _digits(figure) and " " not in f]
+    same = [f for f in forms if digits_of(f) == digits_of(figure) and " " not in f]
     return same[0] if len(same) == 1 else figure
-
-
-def _digits(figure: str) -> str:
-    return "".join(c for c in figure if c.isdigit())
 
 
 def span_in(phrase: str, passages: list[str]) -> str:
