@@ -82,3 +82,12 @@ def test_answerable_questions_of_the_same_shapes_are_answered(
     assert not answer.abstained, (answer.text, answer.confidence, answer.signals)
     assert _has(answer.text, expected), answer.text
     assert answer.citations and answer.model_calls <= 1.5
+
+
+def test_the_national_chair_is_not_given_for_a_provincial_connection_point(
+    real_assistant: Assistant,
+) -> None:
+    # Whose fact is it: the national conference's chair is not the Tiền Giang point's.
+    answer = real_assistant.ask("Ai chủ trì tại điểm cầu tỉnh Tiền Giang hội nghị năm 2023?")
+    assert not _has(answer.text, "Trần Lưu Quang"), answer.text
+    assert answer.abstained or _has(answer.text, "Nguyễn Văn Vĩnh"), answer.text
