@@ -171,8 +171,9 @@ def test_abstains_without_generating_when_nothing_is_relevant_enough(settings: S
     assert answer.text == ABSTENTION["vi"]
     assert answer.citations == []
     assert answer.closest == []  # nothing retrieved was about the question: nothing to show
-    assert generator.calls == []
-    assert answer.timings["generate"] == 0.0
+    assert generator.calls == [] and generator.verdicts == []
+    assert answer.model_calls == 0
+    assert answer.reason.startswith("gate:")
 
 
 def test_answers_when_relevant_enough(settings: Settings) -> None:
