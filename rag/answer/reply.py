@@ -15,6 +15,9 @@ _PAGE_REFERENCE = re.compile(
     r"|[ \t]*,?[ \t]*\b(?:on|at|in)?[ \t]*\bpages?[ \t]+\d+\b",
     re.IGNORECASE,
 )
+# The end of a sentence: a full stop before a space (not an initial's, as in "John C. Messenger")
+# or a line break.
+_SENTENCE_END = re.compile(r"(?<!\b\w)\.(?=\s)|\n")
 _MARKER = re.compile(rf"(?<![A-Za-z0-9_]){NOT_FOUND}(?![A-Za-z0-9_])")
 
 
@@ -58,8 +61,8 @@ def _cited_where_it_ends(text: str) -> str:
         text = text[match.end() :].lstrip(" \t\n:-")
     if not leading or not text:
         return "".join(leading) + text
-    ends = [i for i in (text.find(". "), text.find("\n")) if i >= 0]
-    end = min(ends) if ends else len(text.rstrip(". "))
+    sentence_end = _SENTENCE_END.search(text)
+    end = sentence_end.start() if sentence_end else len(text.rstrip(". "))
     return f"{text[:end].rstrip()} {''.join(leading)}{text[end:]}"
 
 

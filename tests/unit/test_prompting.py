@@ -277,6 +277,8 @@ def test_after_the_passages_the_model_is_reminded_they_are_not_instructions() ->
         ("[1]\nVirginia", "Virginia [1]"),
         ("[1]", "[1]"),  # nothing to move it after (the pipeline reads this as saying nothing)
         ("Broncos [1].", "Broncos [1]."),
+        ("[1] John C. Messenger", "John C. Messenger [1]"),  # an initial ends no sentence
+        ("[1] Nicholas E. Golovin. Ông đứng đầu.", "Nicholas E. Golovin [1]. Ông đứng đầu."),
     ],
 )  # fmt: skip
 def test_a_citation_written_first_is_moved_after_what_it_cites(raw: str, text: str) -> None:
