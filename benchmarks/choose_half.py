@@ -23,6 +23,7 @@ import hashlib
 import json
 import random
 import sys
+from collections.abc import Generator as Stream
 from pathlib import Path
 
 from eval.corpus import open_assistant
@@ -32,7 +33,7 @@ from eval.splits import choose_half
 from eval.xquad import XQUAD_EN, XQUAD_VI, cross_lingual_items
 from rag import Assistant
 from rag.console import load_settings
-from rag.generation.base import ChatMessage, FirstToken, Generator
+from rag.generation.base import ChatMessage, FirstToken, Generator, ReplyScore, observed
 from rag.generation.factory import make_generator
 
 DEVSET = Path(__file__).resolve().parents[1] / "eval" / "devset.jsonl"
@@ -50,10 +51,13 @@ class ReplayingGenerator:
     def __init__(self, inner: Generator, path: Path) -> None:
         self.inner, self.path = inner, path
         self.replies: dict[str, str] = {}
+        self.scores: dict[str, ReplyScore | None] = {}
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 row = json.loads(line)
                 self.replies[row["key"]] = row["reply"]
+                score = row.get("score")  # [tokens, summed log-probability]
+                self.scores[row["key"]] = ReplyScore(*score) if score else None
         self.replayed = self.generated = 0
 
     @property
@@ -66,21 +70,24 @@ class ReplayingGenerator:
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
         return self.inner.first_token(messages)  # one pass: not worth recording
 
-    def stream(self, messages: list[ChatMessage], max_new_tokens: int, timeout_s=None):  # type: ignore[no-untyped-def]
+    def stream(
+        self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
+    ) -> Stream[str, None, ReplyScore | None]:
         key = hashlib.sha1(json.dumps([messages, max_new_tokens]).encode()).hexdigest()
         if key in self.replies:
             self.replayed += 1
             yield self.replies[key]
-            return
+            return self.scores.get(key)
         self.generated += 1
-        pieces = []
-        for piece in self.inner.stream(messages, max_new_tokens, timeout_s):
-            pieces.append(piece)
-            yield piece
-        self.replies[key] = "".join(pieces)
+        pieces: list[str] = []
+        stream = self.inner.stream(messages, max_new_tokens, timeout_s)
+        score = yield from observed(stream, pieces.append)
+        self.replies[key], self.scores[key] = "".join(pieces), score
         with self.path.open("a", encoding="utf-8") as sink:
-            row = {"key": key, "reply": self.replies[key], "prompt": messages[-1]["content"][-300:]}
+            row = {"key": key, "reply": self.replies[key], "prompt": messages[-1]["content"][-300:],
+                   "score": [score.tokens, score.logprob] if score else None}  # fmt: skip
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return score
 
 
 def main() -> int:

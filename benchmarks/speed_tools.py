@@ -11,12 +11,12 @@ import os
 import resource
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator as Stream
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.generation.base import ChatMessage, FirstToken, Generator
+from rag.generation.base import ChatMessage, FirstToken, Generator, ReplyScore, observed
 from rag.text import normalize
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -128,15 +128,18 @@ class RecordingGenerator:
 
     def stream(
         self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
-    ) -> Iterator[str]:
+    ) -> Stream[str, None, ReplyScore | None]:
         record = GenerationRecord(messages, time.perf_counter())
         self.records.append(record)
-        for piece in self.inner.stream(messages, max_new_tokens, timeout_s):
+
+        def note(piece: str) -> None:
             if record.first_piece is None and piece:
                 record.first_piece = time.perf_counter()
             record.pieces.append(piece)
-            yield piece
+
+        score = yield from observed(self.inner.stream(messages, max_new_tokens, timeout_s), note)
         record.ended = time.perf_counter()
+        return score
 
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
         """The verdict's pass, noted as a call without pieces (a third of a call in counts)."""

@@ -32,8 +32,8 @@ FEATURES = tuple(f.name for f in fields(Signals))  # what the weights weigh, in 
 
 @dataclass(frozen=True)
 class Weights:
-    """The logistic combination: ``bias`` + each weight times its signal (``p_yes`` as a
-    logit, the others as they are, in [0, 1])."""
+    """The logistic combination: ``bias`` + each weight times its signal as ``features``
+    gives it."""
 
     bias: float = 0.0
     p_yes: float = 1.0
@@ -41,21 +41,34 @@ class Weights:
     asked_held: float = 0.0
     copied: float = 0.0
     adds: float = 0.0
+    reply_p: float = 0.0
+    asked_other: float = 0.0
 
     def score(self, signals: Signals) -> float:
         """The confidence that the answer is right, from its signals."""
-        return _sigmoid(self.bias + self._weigh(signals))
+        weighed = zip(FEATURES, features(signals), strict=True)
+        return _sigmoid(self.bias + sum(getattr(self, n) * x for n, x in weighed))
 
     def best_possible(self, p_yes: float, relevance: float) -> float:
-        """The highest confidence any answer could reach, before it is written."""
-        later = sum(max(getattr(self, name), 0.0) for name in _MEASURED_ON_THE_ANSWER)
-        return _sigmoid(self.bias + later + self._weigh(Signals(p_yes, relevance, 0.0, 0.0, 0.0)))
+        """The highest confidence any answer could reach, before it is written: the signals
+        known then as they are, each of the others at whichever end of its range counts most."""
+        known = self.p_yes * logit(p_yes) + self.relevance * min(max(relevance, 0.0), 1.0)
+        later = sum(
+            max(getattr(self, name) * low, getattr(self, name) * high)
+            for name, (low, high) in _ANSWER_RANGES.items()
+        )
+        return _sigmoid(self.bias + known + later)
 
-    def _weigh(self, signals: Signals) -> float:
-        return sum(getattr(self, n) * x for n, x in zip(FEATURES, features(signals), strict=True))
 
-
-_MEASURED_ON_THE_ANSWER = ("asked_held", "copied", "adds")
+_FLOOR = 1e-4  # the least probability a log is taken of
+# The features measured on the written answer, each with its range as ``features`` gives it.
+_ANSWER_RANGES = {
+    "asked_held": (0.0, 1.0),
+    "copied": (0.0, 1.0),
+    "adds": (0.0, 1.0),
+    "reply_p": (math.log(_FLOOR), 0.0),
+    "asked_other": (0.0, 1.0),
+}
 # Fitted by `python -m eval.calibrate CHOOSE --fit` on the choose half of eval.heldout (628
 # questions, --per-set 150, OpenVINO int8; ROC AUC .80): relevance, copying and P(yes) carry
 # the information; whether the asked year or province stands in the source sentence did not
@@ -79,13 +92,18 @@ def verdict(generator: Generator, question: str, passages: list[Passage]) -> flo
 
 def features(signals: Signals) -> list[float]:
     """The signals as the logistic combination reads them (``FEATURES`` order): P(yes) as a
-    logit, the others as they are. ``eval.calibrate`` fits the weights on these."""
+    logit, the reply's mean token probability as a log (its mean log-probability), the others
+    as they are. ``eval.calibrate`` fits the weights on these."""
     return [_x(name, signals) for name in FEATURES]
 
 
 def _x(name: str, signals: Signals) -> float:
     value = float(getattr(signals, name))
-    return logit(value) if name == "p_yes" else value
+    if name == "p_yes":
+        return logit(value)
+    if name == "reply_p":  # the mean log-probability of the reply's tokens
+        return math.log(max(value, _FLOOR))
+    return value
 
 
 def _sigmoid(z: float) -> float:

@@ -14,8 +14,9 @@ The steps, in the order they run (``AnswerPipeline.run``):
    questions the articles do not answer and 36 answerable ones).
 5. **cite and snap** (``reply``, ``snapping``): citations checked and renumbered, figures, quotes
    and the lead copied from the cited passages' own characters.
-6. **judge** (``signals``, ``judge.Weights``): the confidence, from the reader's P("yes") and
-   what the answer shows; below the threshold the answer is an abstention.
+6. **judge** (``signals``, ``judge.Weights``): the confidence, from the reader's P("yes"), how
+   sure it was of the reply it wrote, and what the answer shows; below the threshold the
+   answer is an abstention.
 
 An abstention is "the articles do not say", in the question's language, with the passages that
 came closest, for the reader to check.
@@ -24,12 +25,11 @@ came closest, for the reader to check.
 from __future__ import annotations
 
 from collections.abc import Generator as PieceGenerator
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import ChatMessage, Generator, ReplyScore, observed
 from rag.index.collection import Index
 from rag.settings import Settings
 from rag.types import Passage
@@ -115,8 +115,9 @@ class AnswerPipeline:
                 language, closest, f"judge: at most {best:.3f}", best, 1 / 3, known
             )
         pieces: list[str] = []
+        scores: list[ReplyScore | None] = []
         messages = build_messages(question, context, language)
-        yield from hold_back_marker(self._write(messages, pieces))
+        yield from hold_back_marker(self._write(messages, pieces, scores))
         reply = parse_reply("".join(pieces), len(context))
         if reply.not_found or not without_citations(reply.text).strip():  # nothing said
             return self._abstain(language, closest, "reader: NOT_FOUND", None, 1 / 3 + 1)
@@ -125,7 +126,8 @@ class AnswerPipeline:
             cited = self._holding(text, context)
             text = f"{text} [1]"
         text = snapped(text, [c.text for c in cited])
-        signals = signals_of(question, text, cited, p_yes, relevance)
+        sure_of_reply = scores[0].mean_probability if scores and scores[0] else 1.0
+        signals = signals_of(question, text, cited, p_yes, relevance, sure_of_reply)
         sure = p.weights.score(signals)
         if sure < p.threshold:
             reason = f"judge: {sure:.3f}"
@@ -143,11 +145,13 @@ class AnswerPipeline:
             )
         return screened(context) if p.screen_instructions else context
 
-    def _write(self, messages: list[ChatMessage], sink: list[str]) -> Iterator[str]:
+    def _write(
+        self, messages: list[ChatMessage], sink: list[str], scores: list[ReplyScore | None]
+    ) -> PieceGenerator[str, None, None]:
+        """Step 4: the reply's pieces, also kept in ``sink``; its score put in ``scores``."""
         p = self.params
-        for piece in self.generator.stream(messages, p.max_new_tokens, p.timeout_s):
-            sink.append(piece)
-            yield piece
+        stream = self.generator.stream(messages, p.max_new_tokens, p.timeout_s)
+        scores.append((yield from observed(stream, sink.append)))
 
     @staticmethod
     def _holding(text: str, context: list[Passage]) -> list[Passage]:

@@ -14,6 +14,13 @@ None of these decides alone: ``judge`` combines them with weights fitted on the 
   passages hold; 1 when it has none.
 - ``adds``: how many words the answer adds to the question's, up to three (as a share of
   three): a reply that restates the question adds nothing.
+- ``asked_other``: of the years and provinces the question names, the share that source
+  sentence contradicts: it names another year (or province) and not the asked one. Rarer and
+  sharper than ``asked_held``: a sentence that names no year at all often holds the fact of
+  the asked one.
+- ``reply_p``: how sure the reader was of the reply it wrote, the geometric mean of its chosen
+  tokens' probabilities (``ReplyScore.mean_probability``); a reader that copies is sure of
+  every token, one that invents hesitates. 1 when the backend does not tell.
 """
 
 from __future__ import annotations
@@ -37,24 +44,30 @@ class Signals:
     asked_held: float = 1.0
     copied: float = 1.0
     adds: float = 1.0
+    reply_p: float = 1.0
+    asked_other: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: round(value, 4) for name, value in asdict(self).items()}
 
 
 def signals_of(
-    question: str, answer: str, cited: list[Passage], p_yes: float, relevance: float
-) -> Signals:
+    question: str, answer: str, cited: list[Passage], p_yes: float, relevance: float,
+    reply_p: float = 1.0,
+) -> Signals:  # fmt: skip
     """Every signal of a written answer (``answer`` with its citations; ``cited`` its sources)."""
     words = _words(answer)
     keys = [w for w in words if _is_key(w)]
     asked = set(_words(question))
+    source = source_sentences(keys or words, cited)
     return Signals(
         p_yes=p_yes,
         relevance=min(max(relevance, 0.0), 1.0),
-        asked_held=asked_held(question, source_sentences(keys or words, cited)),
+        asked_held=asked_held(question, source),
         copied=_share(keys, _words(" ".join(c.text for c in cited))),
         adds=min(1.0, len({w for w in words if w not in asked}) / 3),
+        reply_p=min(max(reply_p, 0.0), 1.0),
+        asked_other=asked_other(question, source),
     )
 
 
@@ -73,11 +86,28 @@ def source_sentences(words: list[str], cited: list[Passage]) -> str:
 
 
 def asked_held(question: str, sentence: str) -> float:
-    asked = [str(y) for y in question_years(question)] + sorted(provinces_in(question))
+    asked = [term for terms, _ in _named(question, sentence) for term in terms]
     if not asked:
         return 1.0
-    found = {str(y) for y in question_years(sentence)} | provinces_in(sentence)
+    found = {term for _, named in _named(question, sentence) for term in named}
     return sum(term in found for term in asked) / len(asked)
+
+
+def asked_other(question: str, sentence: str) -> float:
+    kinds = _named(question, sentence)
+    asked = sum(len(terms) for terms, _ in kinds)
+    if not asked:
+        return 0.0
+    other = sum(1 for terms, named in kinds for t in terms if t not in named and named - terms)
+    return other / asked
+
+
+def _named(question: str, sentence: str) -> list[tuple[set[str], set[str]]]:
+    """For years, then provinces: those the question names, and those the sentence names."""
+    return [
+        ({str(y) for y in question_years(question)}, {str(y) for y in question_years(sentence)}),
+        (provinces_in(question), provinces_in(sentence)),
+    ]
 
 
 def logit(p: float) -> float:

@@ -1,9 +1,11 @@
 """The ``Generator`` seam: a chat model that streams text, and tells how sure it is of the
-first word it would write."""
+first word it would write and of the reply it wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable
+from collections.abc import Generator as Stream
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict, runtime_checkable
 
@@ -25,6 +27,20 @@ class FirstToken:
     probability: float
 
 
+@dataclass(frozen=True)
+class ReplyScore:
+    """How sure the model was of the reply it wrote: the summed log-probability of the tokens
+    it chose, and how many it chose (what OpenVINO GenAI reports with ``logprobs``)."""
+
+    tokens: int
+    logprob: float
+
+    @property
+    def mean_probability(self) -> float:
+        """The geometric mean of the chosen tokens' probabilities (1.0 for no token)."""
+        return math.exp(min(self.logprob, 0.0) / self.tokens) if self.tokens > 0 else 1.0
+
+
 @runtime_checkable
 class Generator(Protocol):
     @property
@@ -36,9 +52,11 @@ class Generator(Protocol):
 
     def stream(
         self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
-    ) -> Iterator[str]:
+    ) -> Stream[str, None, ReplyScore | None]:
         """Yield the reply in pieces. Greedy: the same messages give the same reply.
 
+        The stream's return value (what ``yield from`` gives) is the reply's ``ReplyScore``
+        when the backend measures it and the reply ran to its end, else None.
         Raises GenerationError when the model fails or runs past ``timeout_s``.
         """
         ...
@@ -50,3 +68,20 @@ class Generator(Protocol):
         Raises GenerationError when the model fails.
         """
         ...
+
+
+def observed(
+    stream: Stream[str, None, ReplyScore | None], on_piece: Callable[[str], None]
+) -> Stream[str, None, ReplyScore | None]:
+    """``stream``'s pieces, each also shown to ``on_piece``, and its score as the return value
+    (which a ``for`` loop would drop); closing this closes ``stream``, which stops the model."""
+    try:
+        while True:
+            try:
+                piece = next(stream)
+            except StopIteration as end:
+                return end.value
+            on_piece(piece)
+            yield piece
+    finally:
+        stream.close()

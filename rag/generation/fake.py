@@ -4,16 +4,18 @@ It reads the passages block and the question from the prompt the way a real mode
 the sentence sharing the most words with the question, and cites its passage; when too few of
 the question's words appear anywhere it says NOT_FOUND. Asked for its first token, it says "Yes"
 with the share of the question's words that sentence holds as its probability (or "No" with the
-rest). Replies and first-token probabilities can also be scripted.
+rest). Each word of a reply counts as a token of probability ``reply_probability``. Replies,
+first-token and reply probabilities can also be scripted.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator as Stream
 
-from rag.generation.base import ChatMessage, FirstToken
+from rag.generation.base import ChatMessage, FirstToken, ReplyScore
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _PASSAGE_HEAD = re.compile(r"^\[(\d+)\] ", re.MULTILINE)
@@ -25,9 +27,13 @@ class FakeGenerator:
         replies: list[str] | None = None,
         min_overlap: float = 0.5,
         yes_probabilities: list[float] | None = None,
+        reply_probabilities: list[float] | None = None,
+        reply_probability: float = 0.9,
     ) -> None:
         self._replies = list(replies) if replies is not None else None
         self._yes = list(yes_probabilities) if yes_probabilities is not None else None
+        self._sure = list(reply_probabilities) if reply_probabilities is not None else None
+        self._reply_probability = reply_probability
         self._min_overlap = min_overlap
         self.calls: list[list[ChatMessage]] = []  # every prompt streamed, for tests to inspect
         self.verdicts: list[list[ChatMessage]] = []  # every prompt asked for its first token
@@ -41,12 +47,16 @@ class FakeGenerator:
 
     def stream(
         self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
-    ) -> Iterator[str]:
+    ) -> Stream[str, None, ReplyScore | None]:
+        """The scripted reply (the next one each call) or the best sentence, a word a piece;
+        its score: every word at the scripted probability (the next one) or the default."""
         self.calls.append(messages)
         reply = self._replies.pop(0) if self._replies else self._extract(messages[-1]["content"])
         words = reply.split(" ")[:max_new_tokens]
         for position, word in enumerate(words):
             yield word if position == 0 else " " + word
+        p = self._sure.pop(0) if self._sure else self._reply_probability
+        return ReplyScore(len(words), len(words) * math.log(max(p, 1e-9)))
 
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
         """ "Yes" with the scripted probability (the next one each call), or the word overlap."""

@@ -11,11 +11,11 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator as Stream
 from typing import Any
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage, FirstToken
+from rag.generation.base import ChatMessage, FirstToken, ReplyScore
 
 INSTALL_HINT = "pip install 'newsrag[llamacpp]' (or `make llamacpp`)"
 
@@ -54,15 +54,17 @@ class LlamaCppGenerator:
 
     def stream(
         self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
-    ) -> Iterator[str]:
+    ) -> Stream[str, None, ReplyScore | None]:
         model = self._loaded()
         deadline = time.monotonic() + timeout_s if timeout_s else None
         late = False
+        chosen: list[float] = []  # each chosen token's log-probability, as the chunks tell
         with self._run_lock:
             try:
                 chunks = model.create_chat_completion(
                     messages=[dict(m) for m in messages], max_tokens=max_new_tokens, stream=True,
                     temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=0,
+                    logprobs=True, top_logprobs=1,
                 )  # fmt: skip
             except Exception as error:  # e.g. a prompt longer than the context window
                 raise GenerationError(f"{self._model_id}: generation failed: {error}") from error
@@ -77,6 +79,7 @@ class LlamaCppGenerator:
                             f"{self._model_id}: generation failed: {error}"
                         ) from error
                     piece = _content(chunk)
+                    chosen.extend(_logprobs(chunk))
                     if piece:
                         yield piece
                     if deadline is not None and time.monotonic() > deadline:
@@ -88,6 +91,7 @@ class LlamaCppGenerator:
                     close()
         if late:
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
+        return ReplyScore(len(chosen), sum(chosen)) if chosen else None
 
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
         model = self._loaded()
@@ -161,3 +165,13 @@ def _content(chunk: Any) -> str:
         return chunk["choices"][0]["delta"].get("content") or ""
     except (KeyError, IndexError, TypeError, AttributeError):
         return ""
+
+
+def _logprobs(chunk: Any) -> list[float]:
+    """The chosen tokens' log-probabilities in one streamed chunk (OpenAI's shape, which
+    llama-cpp-python's chat chunks follow: ``choices[0].logprobs.content[].logprob``)."""
+    try:
+        content = chunk["choices"][0]["logprobs"]["content"]
+        return [float(token["logprob"]) for token in content or []]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return []

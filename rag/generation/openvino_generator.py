@@ -18,12 +18,12 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator as Stream
 from pathlib import Path
 from typing import Any
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage, FirstToken
+from rag.generation.base import ChatMessage, FirstToken, ReplyScore
 
 INSTALL_HINT = "pip install 'newsrag[openvino]' (`make setup` installs it)"
 # The files an OpenVINO GenAI model folder cannot do without.
@@ -112,18 +112,20 @@ class OpenVINOGenerator:
 
     def stream(
         self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
-    ) -> Iterator[str]:
+    ) -> Stream[str, None, ReplyScore | None]:
         if max_new_tokens < 1:
             raise GenerationError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
         pipeline = self._loaded()
         status = self._genai.StreamingStatus
         prompt = self.prompt(messages)
         config = self._config(pipeline, max_new_tokens)
+        config.logprobs = 1  # the chosen tokens' log-probabilities, summed into `scores`
         deadline = time.monotonic() + timeout_s if timeout_s else None
         stop = threading.Event()  # set when the caller stops reading
         late = threading.Event()
         pieces: queue.SimpleQueue[object] = queue.SimpleQueue()
         failure: list[BaseException] = []
+        results: list[Any] = []
 
         def on_piece(text: str) -> Any:
             if text:
@@ -134,7 +136,8 @@ class OpenVINOGenerator:
 
         def run() -> None:
             try:
-                pipeline.generate(prompt, config, on_piece)
+                # A batch of one, so that the result is DecodedResults with its scores.
+                results.append(pipeline.generate([prompt], config, on_piece))
             except BaseException as error:  # reported to the caller below
                 failure.append(error)
             finally:
@@ -157,6 +160,7 @@ class OpenVINOGenerator:
             ) from failure[0]
         if late.is_set():
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:g} s")
+        return _score(results[0]) if results else None
 
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
         pipeline = self._loaded()
@@ -219,6 +223,15 @@ class OpenVINOGenerator:
         except Exception as error:  # bad files, unknown device, out of memory: cannot load
             raise ModelError(f"cannot load generator {self._path!r}: {error}") from error
         return pipeline
+
+
+def _score(result: Any) -> ReplyScore | None:
+    """The reply's summed log-probability and token count, from a batch's DecodedResults."""
+    try:
+        tokens = int(result.perf_metrics.get_num_generated_tokens())
+        return ReplyScore(tokens, float(result.scores[0]))
+    except (AttributeError, IndexError, TypeError, ValueError):  # a build that reports neither
+        return None
 
 
 def _import_genai() -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator as Stream
 from typing import Any
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage, FirstToken
+from rag.generation.base import ChatMessage, FirstToken, ReplyScore
 
 
 class TransformersGenerator:
@@ -62,7 +62,7 @@ class TransformersGenerator:
 
     def stream(
         self, messages: list[ChatMessage], max_new_tokens: int, timeout_s: float | None = None
-    ) -> Iterator[str]:
+    ) -> Stream[str, None, ReplyScore | None]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         model, tokenizer = self._loaded()
@@ -79,16 +79,18 @@ class TransformersGenerator:
 
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         failure: list[BaseException] = []
+        outputs: list[Any] = []
 
         def run() -> None:
             try:
-                model.generate(
+                outputs.append(model.generate(
                     **inputs, streamer=streamer, max_new_tokens=max_new_tokens, do_sample=False,
                     temperature=None, top_p=None, top_k=None,
                     stopping_criteria=StoppingCriteriaList([StopWhenDue()]),
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                    return_dict_in_generate=True, output_logits=True,
                     **self._decoding_options(),
-                )  # fmt: skip
+                ))  # fmt: skip
             except BaseException as error:  # reported to the caller below
                 failure.append(error)
                 streamer.end()
@@ -107,6 +109,7 @@ class TransformersGenerator:
             ) from failure[0]
         if deadline is not None and time.monotonic() > deadline:
             raise GenerationError(f"{self._model_id}: no answer within {timeout_s:.0f} s")
+        return _score(outputs[0], inputs["input_ids"].shape[-1]) if outputs else None
 
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
         import torch
@@ -152,3 +155,20 @@ class TransformersGenerator:
             raise ModelError(f"cannot load generator {self._model_path!r}: {error}") from error
         model.eval()
         return model, tokenizer
+
+
+def _score(output: Any, prompt_tokens: int) -> ReplyScore | None:
+    """The reply's summed log-probability: each chosen token's under the raw logits (before
+    any repetition penalty, as OpenVINO GenAI reports it)."""
+    import torch
+
+    logits = getattr(output, "logits", None)
+    sequences = getattr(output, "sequences", None)
+    if not logits or sequences is None:
+        return None
+    chosen = sequences[0, prompt_tokens : prompt_tokens + len(logits)]
+    total = sum(
+        float(torch.log_softmax(step[0].float(), dim=-1)[int(token)])
+        for step, token in zip(logits, chosen, strict=False)
+    )
+    return ReplyScore(len(chosen), total)

@@ -18,7 +18,8 @@ _IDS = itertools.count()
 def record(p_yes: float | None, answerable: bool, correct: bool = True,
            abstained: bool = False, kind: str = "", **signals: float) -> dict:  # fmt: skip
     """A result written at threshold 0; with the code's weights its confidence is ``p_yes``."""
-    written = {"p_yes": p_yes, "relevance": 0.5, "asked_held": 1.0, "copied": 1.0, "adds": 1.0}
+    written = {"p_yes": p_yes, "relevance": 0.5, "asked_held": 1.0, "copied": 1.0, "adds": 1.0,
+               "reply_p": 1.0, "asked_other": 0.0}  # fmt: skip
     return {
         "id": f"q{next(_IDS)}{kind and '~' + kind}", "error": None, "abstained": abstained,
         "signals": {**written, **signals} if p_yes is not None else {},
@@ -82,7 +83,9 @@ def test_the_fit_learns_which_signal_tells_right_from_wrong() -> None:
     held = Weights(**{**weights.__dict__})
     assert choose(rows, cost=2.0, weights=held) > 0.0
     assert all(outcome(r, choose(rows, 2.0, weights), weights) == "right" for r in rows)
-    assert set(FEATURES) == {"p_yes", "relevance", "asked_held", "copied", "adds"}
+    assert set(FEATURES) == {
+        "p_yes", "relevance", "asked_held", "copied", "adds", "reply_p", "asked_other"
+    }  # fmt: skip
 
 
 def test_the_command_reads_heldout_folders(

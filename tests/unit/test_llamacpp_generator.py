@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag.errors import GenerationError, ModelError, RagError
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import ChatMessage, Generator, ReplyScore
 from rag.generation.llamacpp_generator import LlamaCppGenerator
 from rag.settings import Settings
 
@@ -22,6 +22,7 @@ MESSAGES: list[ChatMessage] = [
     {"role": "user", "content": "Phương châm hành động năm 2020 là gì?"},
 ]
 REPLY = ["Phương ", "châm ", "là ", "“Hoàn ", "thiện ", "thể ", "chế”", "."]
+LOGPROB = -0.5  # each fake token's
 
 
 class FakeLlama:
@@ -39,7 +40,7 @@ class FakeLlama:
 
     def create_chat_completion(self, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
-        if kwargs.get("logprobs"):  # llama-cpp-python's OpenAI-shaped reply, not streamed
+        if kwargs.get("logprobs") and not kwargs.get("stream"):  # OpenAI-shaped, one reply
             token = {"token": "Yes", "logprob": -0.356675}  # ln 0.7
             return {"choices": [{"message": {"content": "Yes"}, "logprobs": {"content": [token]}}]}
         return self._chunks(kwargs["max_tokens"])
@@ -51,9 +52,13 @@ class FakeLlama:
             while n < max_tokens and (self.endless or n < len(REPLY)):
                 time.sleep(self.delay)
                 piece = REPLY[n % len(REPLY)]
+                chosen = {"content": [{"token": piece, "logprob": LOGPROB}]}
                 yield {
-                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]
-                }
+                    "choices": [
+                        {"index": 0, "delta": {"content": piece}, "logprobs": chosen,
+                         "finish_reason": None}
+                    ]
+                }  # fmt: skip
                 n += 1
             reason = "length" if n == max_tokens else "stop"
             yield {"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}
@@ -102,6 +107,22 @@ def test_messages_go_through_and_pieces_stream(fake_llama_cpp: type[FakeLlama], 
     assert call["temperature"] == 0.0  # greedy
     assert call["max_tokens"] == 100
     assert "chat_format" not in fake_llama_cpp.instances[0].kwargs
+
+
+def test_the_stream_returns_the_chosen_tokens_log_probability(
+    fake_llama_cpp: type[FakeLlama], gguf: Path
+) -> None:
+    stream = LlamaCppGenerator(str(gguf)).stream(MESSAGES, max_new_tokens=100)
+    pieces: list[str] = []
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as end:
+            score = end.value
+            break
+    assert pieces == REPLY
+    assert fake_llama_cpp.instances[0].calls[0]["logprobs"] is True
+    assert score == ReplyScore(len(REPLY), LOGPROB * len(REPLY))
 
 
 def test_the_same_messages_give_the_same_reply(fake_llama_cpp: type[FakeLlama], gguf: Path) -> None:

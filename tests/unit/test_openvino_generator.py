@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import sys
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 import pytest
 
 from rag.errors import GenerationError, ModelError
-from rag.generation.base import ChatMessage, Generator
+from rag.generation.base import ChatMessage, Generator, ReplyScore
 from rag.generation.openvino_generator import REQUIRED_FILES, OpenVINOGenerator
 
 MESSAGES: list[ChatMessage] = [
@@ -21,6 +22,7 @@ MESSAGES: list[ChatMessage] = [
     {"role": "user", "content": "Phương châm hành động năm 2020 là gì?"},
 ]
 REPLY = ["Phương ", "châm ", "là ", "“Hoàn ", "thiện ", "thể ", "chế”", "."]
+LOGPROB = -0.25  # each fake token's log-probability
 
 
 class StreamingStatus(enum.Enum):
@@ -66,12 +68,22 @@ class FakePipeline:
         return types.SimpleNamespace(eos_token_id=151645, max_new_tokens=2**31, do_sample=True)
 
     def generate(self, prompt: str | list[str], config: Any, streamer: Any = None) -> Any:
-        if isinstance(prompt, list):  # a batch: DecodedResults, with the chosen tokens' logprobs
-            self.calls.append((prompt[0], config))
+        """A string in, a string out; a batch in, DecodedResults out (``scores`` summing the
+        chosen tokens' log-probabilities, LOGPROB each, when ``config.logprobs`` is set)."""
+        text = prompt[0] if isinstance(prompt, list) else prompt
+        self.calls.append((text, config))
+        if isinstance(prompt, list) and streamer is None:  # the verdict's one token
             if self.fail is not None:
                 raise self.fail
             return types.SimpleNamespace(texts=["Yes"], scores=[-0.105360516])  # ln 0.9
-        self.calls.append((prompt, config))
+        reply, n = self._decode(config, streamer)
+        if not isinstance(prompt, list):
+            return reply
+        metrics = types.SimpleNamespace(get_num_generated_tokens=lambda: n)
+        scores = [LOGPROB * n if getattr(config, "logprobs", 0) else 0.0]
+        return types.SimpleNamespace(texts=[reply], scores=scores, perf_metrics=metrics)
+
+    def _decode(self, config: Any, streamer: Any) -> tuple[str, int]:
         self.running += 1
         self.most_running = max(self.most_running, self.running)
         try:
@@ -86,7 +98,7 @@ class FakePipeline:
                     self.statuses.append(status)
                     if status != StreamingStatus.RUNNING:
                         break
-            return "".join(REPLY[i % len(REPLY)] for i in range(n))
+            return "".join(REPLY[i % len(REPLY)] for i in range(n)), n
         finally:
             self.running -= 1
 
@@ -146,6 +158,22 @@ def test_pieces_stream_greedily_from_the_chat_template(
     assert config.max_new_tokens == 100
     assert config.eos_token_id == 151645  # the model's own config, completed
     assert (config.num_assistant_tokens, config.max_ngram_size) == (5, 3)
+
+
+def test_the_stream_returns_the_replys_score(genai: type[FakePipeline], folder: Path) -> None:
+    generator, pipeline = loaded(folder)
+    stream = generator.stream(MESSAGES, max_new_tokens=100)
+    pieces = []
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as end:
+            score = end.value
+            break
+    assert pieces == REPLY
+    assert pipeline.calls[-1][1].logprobs == 1
+    assert score == ReplyScore(len(REPLY), LOGPROB * len(REPLY))
+    assert score.mean_probability == pytest.approx(math.exp(LOGPROB))
 
 
 def test_the_same_messages_give_the_same_reply(genai: type[FakePipeline], folder: Path) -> None:

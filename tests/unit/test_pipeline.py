@@ -88,11 +88,31 @@ def test_a_written_answer_below_the_threshold_is_streamed_then_withdrawn(
 
 
 def test_the_signals_of_a_given_answer_are_kept(settings: Settings) -> None:
-    generator = FakeGenerator(replies=[f"{MOTTO} [1]"], yes_probabilities=[0.95])
+    generator = FakeGenerator(
+        replies=[f"{MOTTO} [1]"], yes_probabilities=[0.95], reply_probabilities=[0.8]
+    )
     _, outcome, _ = run(settings, generator, 0.0, WEIGHTS)
     assert not outcome.abstained
-    assert set(outcome.signals) == {"p_yes", "relevance", "asked_held", "copied", "adds"}
+    assert set(outcome.signals) == {
+        "p_yes", "relevance", "asked_held", "copied", "adds", "reply_p", "asked_other"
+    }  # fmt: skip
     assert outcome.signals["copied"] == 1.0 and outcome.signals["asked_held"] == 1.0
+    assert outcome.signals["reply_p"] == pytest.approx(0.8)  # the stream's own score
+
+
+@pytest.mark.parametrize(("reply_p", "answers"), [(0.95, True), (0.3, False)])
+def test_a_reply_the_reader_was_unsure_of_is_withdrawn(
+    settings: Settings, reply_p: float, answers: bool
+) -> None:
+    # The same answer and P(yes); only how sure the reader was of each token it wrote differs.
+    weights = Weights(bias=0.0, p_yes=0.0, reply_p=2.0)  # confidence = sigmoid(2 log reply_p)
+    generator = FakeGenerator(
+        replies=[f"{MOTTO} [1]"], yes_probabilities=[0.9], reply_probabilities=[reply_p]
+    )
+    pieces, outcome, _ = run(settings, generator, 0.45, weights)
+    assert pieces  # the best possible reply could pass: it was written
+    assert outcome.abstained is not answers
+    assert outcome.confidence == pytest.approx(1 / (1 + reply_p**-2), abs=1e-3)
 
 
 def test_the_shipped_weights_grow_with_every_signal_that_informs() -> None:

@@ -6,8 +6,10 @@ criteria the generator passes, as ``model.generate`` does (prompt lookup or not)
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag.errors import ConfigError, GenerationError
-from rag.generation.base import ChatMessage
+from rag.generation.base import ChatMessage, ReplyScore
 from rag.generation.factory import make_generator
 from rag.generation.transformers_generator import TransformersGenerator
 from rag.machine import Engine
@@ -51,21 +53,31 @@ class FakeModel:
         self.calls: list[dict[str, Any]] = []
         self.finished = threading.Event()
 
-    def generate(self, **kwargs: Any) -> None:
+    def generate(self, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
         streamer, stop = kwargs["streamer"], kwargs["stopping_criteria"]
         ids = kwargs["input_ids"]
         streamer.put(ids)  # the prompt first: skipped by skip_prompt
-        step = 0
+        step, logits = 0, []
         while self.endless or step < min(len(WORDS), kwargs["max_new_tokens"]):
             time.sleep(0.001)
             ids = torch.cat([ids, torch.tensor([[step + 1]])], dim=1)
             streamer.put(torch.tensor([step + 1]))
             step += 1
+            logits.append(chosen_twice_as_likely(step % 20))
             if stop(ids, None):
                 break
         streamer.end()
         self.finished.set()
+        return types.SimpleNamespace(sequences=ids, logits=tuple(logits))
+
+
+def chosen_twice_as_likely(token: int, vocabulary: int = 20) -> Any:
+    """Logits over a small vocabulary where ``token`` is as likely as two others together:
+    probability 2 / (2 + vocabulary - 1)."""
+    row = torch.zeros(1, vocabulary)
+    row[0, token] = math.log(2.0)
+    return row
 
 
 def generator(model: FakeModel, monkeypatch: pytest.MonkeyPatch, **options: Any) -> Any:
@@ -81,6 +93,24 @@ def test_prompt_lookup_reaches_generate_and_the_text_streams_as_written(
     assert text.split() == WORDS
     assert model.calls[0]["prompt_lookup_num_tokens"] == 10
     assert model.calls[0]["do_sample"] is False and model.calls[0]["max_new_tokens"] == 64
+
+
+def test_the_stream_returns_the_chosen_tokens_log_probability(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = FakeModel()
+    stream = generator(model, monkeypatch, prompt_lookup_tokens=10).stream(MESSAGES, 64)
+    pieces: list[str] = []
+    score = None
+    while score is None:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as end:
+            score = end.value
+    assert "".join(pieces).split() == WORDS
+    assert model.calls[0]["output_logits"] and model.calls[0]["return_dict_in_generate"]
+    assert isinstance(score, ReplyScore) and score.tokens == len(WORDS)
+    assert score.mean_probability == pytest.approx(2 / 21)
 
 
 def test_zero_prompt_lookup_tokens_decodes_one_token_per_step(
