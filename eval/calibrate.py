@@ -1,6 +1,7 @@
 """The answer threshold, chosen on the choose half; what it gives on the report half.
 
-    python -m eval.calibrate CHOOSE_DIR [--report REPORT_DIR] [--fit] [--cost 2] [--json]
+    python -m eval.calibrate CHOOSE_DIR [--report REPORT_DIR] [--fit] [--features a,b]
+                             [--cost 2] [--json]
 
 Each DIR is an ``eval.heldout`` output folder run with ``RAG_ANSWER_THRESHOLD=0`` (every
 question the gates let through is answered, and its record keeps the judge's ``signals``), so
@@ -11,7 +12,9 @@ same decision, taken earlier.)
 
 ``--fit`` first fits the judge's weights (``rag.answer.judge.Weights``) on the choose half: a
 logistic regression of "answered right" on the signals, over the answers written (L2 penalty
-``--l2``). Without it, the weights in the code are used.
+``--l2``), on the signals ``--features`` names (all by default). Without it, the weights in
+the code are used. Whether a signal earns its place: the 5-fold cross-validated AUC of a fit
+with it against one without (``auc_choose_cross_validated``).
 
 The threshold maximises right answers minus ``--cost`` times the wrong ones on the choose half
 (a confident wrong answer costs a reader more than "the articles do not say"; an abstention
@@ -126,12 +129,14 @@ def choose(records: list[Record], cost: float, weights: Weights = WEIGHTS) -> fl
                key=lambda t: (utility(records, t, cost, weights), -t))  # fmt: skip
 
 
-def fit(records: list[Record], l2: float = 1.0) -> Weights:
-    """Logistic regression of "answered right" on the signals of the answers written."""
+def fit(records: list[Record], l2: float = 1.0, names: tuple[str, ...] = FEATURES) -> Weights:
+    """Logistic regression of "answered right" on the signals ``names`` of the answers
+    written; the other signals weigh nothing."""
     rows = [r for r in records if written(r)]
     if not rows:
         return WEIGHTS
-    x = np.array([[1.0, *features(_signals(r))] for r in rows])
+    columns = [FEATURES.index(name) for name in names]
+    x = np.array([[1.0, *(features(_signals(r))[i] for i in columns)] for r in rows])
     y = np.array([float(not r["gold"]["unanswerable"] and bool(r["metrics"].get("correct")))
                   for r in rows])  # fmt: skip
     w = np.zeros(x.shape[1])
@@ -145,7 +150,21 @@ def fit(records: list[Record], l2: float = 1.0) -> Weights:
         w += step
         if np.abs(step).max() < 1e-8:
             break
-    return Weights(bias=float(w[0]), **{n: float(v) for n, v in zip(FEATURES, w[1:], strict=True)})
+    fitted = dict.fromkeys(FEATURES, 0.0) | {n: float(v) for n, v in zip(names, w[1:], strict=True)}
+    return Weights(bias=float(w[0]), **fitted)
+
+
+def cross_validated_auc(
+    records: list[Record], l2: float = 1.0, names: tuple[str, ...] = FEATURES, folds: int = 5
+) -> float | None:
+    """The ROC AUC of weights fitted without the questions they score: every ``folds``-th
+    question (by id, so the same folds every run) scored by a fit on the others."""
+    ordered = sorted(records, key=lambda r: (r.get("language") or "", r["id"]))
+    scored = []
+    for i in range(folds):
+        weights = fit([r for j, r in enumerate(ordered) if j % folds != i], l2, names)
+        scored += _scored(ordered[i::folds], weights)
+    return _auc(scored)
 
 
 def _signals(record: Record) -> Signals:
@@ -154,8 +173,16 @@ def _signals(record: Record) -> Signals:
 
 def roc_auc(records: list[Record], weights: Weights = WEIGHTS) -> float | None:
     """How well the confidence ranks right answers above the rest (Mann-Whitney)."""
-    scored = [(c, outcome(r, 0.0, weights) == "right" and not r["gold"]["unanswerable"])
-              for r in records if (c := confidence(r, weights)) is not None]  # fmt: skip
+    return _auc(_scored(records, weights))
+
+
+def _scored(records: list[Record], weights: Weights) -> list[tuple[float, bool]]:
+    """Each judged record's confidence, and whether it is an answerable question answered right."""
+    return [(c, outcome(r, 0.0, weights) == "right" and not r["gold"]["unanswerable"])
+            for r in records if (c := confidence(r, weights)) is not None]  # fmt: skip
+
+
+def _auc(scored: list[tuple[float, bool]]) -> float | None:
     good = [c for c, ok in scored if ok]
     bad = [c for c, ok in scored if not ok]
     if not good or not bad:
@@ -207,21 +234,30 @@ def main(argv: list[str] | None = None) -> int:
         help="the sets whose questions choose the threshold (default: all; the weights are "
         "fitted on all): the prior of answerable questions of the collection it is for",
     )  # fmt: skip
+    p.add_argument(
+        "--features", type=lambda text: tuple(text.split(",")), default=FEATURES,
+        help=f"the signals --fit weighs (default: all of {','.join(FEATURES)}); the others "
+        "weigh nothing: compare the cross-validated AUC with and without one",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if unknown := set(args.features) - set(FEATURES):
+        p.error(f"no such signal: {', '.join(sorted(unknown))} (known: {', '.join(FEATURES)})")
     chosen_sets = load(args.choose)
     chosen = pooled(chosen_sets)
     if not chosen:
         print(f"no results under {args.choose}", file=sys.stderr)
         return 1
-    weights = fit(chosen, args.l2) if args.fit else WEIGHTS
+    weights = fit(chosen, args.l2, args.features) if args.fit else WEIGHTS
     on = pooled({name: chosen_sets[name] for name in args.choose_on if name in chosen_sets})
     threshold = choose(on, args.cost, weights)
     result: dict[str, Any] = {
         "weights": {n: round(v, 4) for n, v in asdict(weights).items()},
         "threshold": round(threshold, 4), "cost": args.cost, "choose_n": len(chosen),
         "chosen_on": list(args.choose_on), "chosen_on_n": len(on),
-        "auc_choose": roc_auc(chosen, weights), "choose": figures(chosen_sets, threshold, weights),
+        "auc_choose": roc_auc(chosen, weights),
+        "auc_choose_cross_validated": cross_validated_auc(chosen, args.l2, args.features),
+        "choose": figures(chosen_sets, threshold, weights),
         "risk_coverage_choose": risk_coverage(chosen, weights),
     }  # fmt: skip
     if args.report:
@@ -237,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"weights {result['weights']}")
     print(f"threshold {threshold:.4f} (cost {args.cost:g}; chosen on {len(on)} of the "
           f"{len(chosen)} choose-half questions: {','.join(args.choose_on)})")  # fmt: skip
-    print(f"ROC AUC choose {result['auc_choose']}" + (
+    print(f"ROC AUC choose {result['auc_choose']} (cross-validated: a fit of --features "
+          f"{result['auc_choose_cross_validated']})" + (
         f", report {result['auc_report']}" if args.report else ""))  # fmt: skip
     for half in ("choose", "report_answering_all", "report"):
         for key, row in result.get(half, {}).items():

@@ -115,3 +115,37 @@ def test_the_verdict_agrees_with_transformers(
         )
         assert openvino.text.strip() == exact.text.strip() == "Yes"
         assert abs(openvino.probability - exact.probability) < 0.1, (openvino, exact)
+
+
+def test_the_replys_score_agrees_with_transformers(
+    real_assistant: Assistant,
+    openvino_assistant: Assistant,
+    reference: Generator,
+    generator_folder: Path,
+) -> None:
+    """The judge's reply_p: each backend's stream returns its reply's score, one log-probability
+    per token written (the end-of-turn token may count), and a reply copied from the passages
+    is one the model is sure of."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(generator_folder / CONVERTED))
+    question, language, _ = QUESTIONS[1]
+    messages = build_messages(question, real_assistant.search(question, k=3), language)
+    means = []
+    for generator in (openvino_assistant.generator, reference):
+        pieces: list[str] = []
+        score = yield_all(generator.stream(messages, max_new_tokens=60), pieces)
+        assert score is not None, type(generator).__name__
+        written = len(tokenizer("".join(pieces))["input_ids"])
+        assert written <= score.tokens <= written + 2, (score, "".join(pieces))
+        means.append(score.mean_probability)
+    assert all(0.5 < p <= 1.0 for p in means) and abs(means[0] - means[1]) < 0.1, means
+
+
+def yield_all(stream: Any, pieces: list[str]) -> Any:
+    """Read ``stream`` to its end into ``pieces``; its return value."""
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as end:
+            return end.value

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from eval import calibrate
-from eval.calibrate import FEATURES, choose, figures, fit, main, outcome, risk_coverage, roc_auc
+from eval.calibrate import (
+    FEATURES,
+    choose,
+    cross_validated_auc,
+    figures,
+    fit,
+    main,
+    outcome,
+    risk_coverage,
+    roc_auc,
+)
 from rag.answer.judge import Weights
 
 _IDS = itertools.count()
@@ -86,6 +96,22 @@ def test_the_fit_learns_which_signal_tells_right_from_wrong() -> None:
     assert set(FEATURES) == {
         "p_yes", "relevance", "asked_held", "copied", "adds", "reply_p", "asked_other"
     }  # fmt: skip
+
+
+def test_a_fit_on_some_signals_weighs_the_others_nothing() -> None:
+    rows = [record(0.8, True, asked_held=1.0) for _ in range(20)]
+    rows += [record(0.8, False, asked_held=0.0) for _ in range(20)]
+    weights = fit(rows, l2=0.1, names=("p_yes", "copied"))
+    assert weights.asked_held == 0.0 and weights.relevance == 0.0
+    # Without the one signal that tells, nothing ranks right above wrong out of sample.
+    assert cross_validated_auc(rows, 0.1, ("p_yes", "copied")) == pytest.approx(0.5)
+    assert cross_validated_auc(rows, 0.1) == pytest.approx(1.0)
+
+
+def test_the_command_refuses_an_unknown_signal(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["somewhere", "--fit", "--features", "p_yes,vibes"])
+    assert "no such signal: vibes" in capsys.readouterr().err
 
 
 def test_the_command_reads_heldout_folders(
