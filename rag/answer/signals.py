@@ -5,19 +5,18 @@ None of these decides alone: ``judge`` combines them with weights fitted on the 
 
 - ``p_yes``: the reader's P("yes") that the passages state the answer (``judge``).
 - ``relevance``: the best retrieval similarity (cosine) of any passage to the question.
-- ``asked_held``: of the years and provinces the question names, the share its answer's source
-  sentence (the one holding most of its key words, with the one before it, which often names
-  the subject) names too; 1 when it names none. Whose fact is it: the 2020 motto offered for
-  2022 comes from a sentence about 2020.
+- ``asked_other``: of the years and provinces the question names, the share its answer's
+  source sentence (the one holding most of its key words, with the one before it, which often
+  names the subject) contradicts: it names another year (or province) and not the asked one.
+  Whose fact is it: the 2020 motto offered for 2022 comes from a sentence about 2020. Only a
+  contradiction counts: a sentence that names no year often holds the asked year's fact (on
+  the choose half, "the asked terms are named" carried no information, "another is named
+  instead" did).
 - ``copied``: of the answer's key words (figures, compared by their digits, and words with
   Vietnamese diacritics: what must be copied, in either language), the share the cited
   passages hold; 1 when it has none.
 - ``adds``: how many words the answer adds to the question's, up to three (as a share of
   three): a reply that restates the question adds nothing.
-- ``asked_other``: of the years and provinces the question names, the share that source
-  sentence contradicts: it names another year (or province) and not the asked one. Rarer and
-  sharper than ``asked_held``: a sentence that names no year at all often holds the fact of
-  the asked one.
 - ``reply_p``: how sure the reader was of the reply it wrote, the geometric mean of its chosen
   tokens' probabilities (``ReplyScore.mean_probability``); a reader that copies is sure of
   every token, one that invents hesitates. 1 when the backend does not tell.
@@ -41,11 +40,10 @@ from .markup import without_citations
 class Signals:
     p_yes: float
     relevance: float = 0.0
-    asked_held: float = 1.0
+    asked_other: float = 0.0
     copied: float = 1.0
     adds: float = 1.0
     reply_p: float = 1.0
-    asked_other: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: round(value, 4) for name, value in asdict(self).items()}
@@ -63,11 +61,10 @@ def signals_of(
     return Signals(
         p_yes=p_yes,
         relevance=min(max(relevance, 0.0), 1.0),
-        asked_held=asked_held(question, source),
+        asked_other=asked_other(question, source),
         copied=_share(keys, _words(" ".join(c.text for c in cited))),
         adds=min(1.0, len({w for w in words if w not in asked}) / 3),
         reply_p=min(max(reply_p, 0.0), 1.0),
-        asked_other=asked_other(question, source),
     )
 
 
@@ -83,14 +80,6 @@ def source_sentences(words: list[str], cited: list[Passage]) -> str:
                 before = passage.text[spans[i - 1][0] : spans[i - 1][1]] if i else ""
                 best, best_overlap = f"{before} {passage.text[start:end]}", overlap
     return best
-
-
-def asked_held(question: str, sentence: str) -> float:
-    asked = [term for terms, _ in _named(question, sentence) for term in terms]
-    if not asked:
-        return 1.0
-    found = {term for _, named in _named(question, sentence) for term in named}
-    return sum(term in found for term in asked) / len(asked)
 
 
 def asked_other(question: str, sentence: str) -> float:

@@ -28,8 +28,8 @@ _IDS = itertools.count()
 def record(p_yes: float | None, answerable: bool, correct: bool = True,
            abstained: bool = False, kind: str = "", **signals: float) -> dict:  # fmt: skip
     """A result written at threshold 0; with the code's weights its confidence is ``p_yes``."""
-    written = {"p_yes": p_yes, "relevance": 0.5, "asked_held": 1.0, "copied": 1.0, "adds": 1.0,
-               "reply_p": 1.0, "asked_other": 0.0}  # fmt: skip
+    written = {"p_yes": p_yes, "relevance": 0.5, "asked_other": 0.0, "copied": 1.0, "adds": 1.0,
+               "reply_p": 1.0}  # fmt: skip
     return {
         "id": f"q{next(_IDS)}{kind and '~' + kind}", "error": None, "abstained": abstained,
         "signals": {**written, **signals} if p_yes is not None else {},
@@ -85,24 +85,24 @@ def test_figures_per_set_and_kind() -> None:
 
 
 def test_the_fit_learns_which_signal_tells_right_from_wrong() -> None:
-    # P(yes) says nothing here; whether the asked year is in the source sentence says it all.
-    rows = [record(0.8, True, asked_held=1.0) for _ in range(20)]
-    rows += [record(0.8, False, asked_held=0.0) for _ in range(20)]
+    # P(yes) says nothing here; whether the source sentence names another year says it all.
+    rows = [record(0.8, True, asked_other=0.0) for _ in range(20)]
+    rows += [record(0.8, False, asked_other=1.0) for _ in range(20)]
     weights = fit(rows, l2=0.1)
-    assert weights.asked_held > 2.0
+    assert weights.asked_other < -2.0
     held = Weights(**{**weights.__dict__})
     assert choose(rows, cost=2.0, weights=held) > 0.0
     assert all(outcome(r, choose(rows, 2.0, weights), weights) == "right" for r in rows)
     assert set(FEATURES) == {
-        "p_yes", "relevance", "asked_held", "copied", "adds", "reply_p", "asked_other"
+        "p_yes", "relevance", "asked_other", "copied", "adds", "reply_p"
     }  # fmt: skip
 
 
 def test_a_fit_on_some_signals_weighs_the_others_nothing() -> None:
-    rows = [record(0.8, True, asked_held=1.0) for _ in range(20)]
-    rows += [record(0.8, False, asked_held=0.0) for _ in range(20)]
+    rows = [record(0.8, True, asked_other=0.0) for _ in range(20)]
+    rows += [record(0.8, False, asked_other=1.0) for _ in range(20)]
     weights = fit(rows, l2=0.1, names=("p_yes", "copied"))
-    assert weights.asked_held == 0.0 and weights.relevance == 0.0
+    assert weights.asked_other == 0.0 and weights.relevance == 0.0
     # Without the one signal that tells, nothing ranks right above wrong out of sample.
     assert cross_validated_auc(rows, 0.1, ("p_yes", "copied")) == pytest.approx(0.5)
     assert cross_validated_auc(rows, 0.1) == pytest.approx(1.0)

@@ -94,9 +94,9 @@ def test_the_signals_of_a_given_answer_are_kept(settings: Settings) -> None:
     _, outcome, _ = run(settings, generator, 0.0, WEIGHTS)
     assert not outcome.abstained
     assert set(outcome.signals) == {
-        "p_yes", "relevance", "asked_held", "copied", "adds", "reply_p", "asked_other"
+        "p_yes", "relevance", "asked_other", "copied", "adds", "reply_p"
     }  # fmt: skip
-    assert outcome.signals["copied"] == 1.0 and outcome.signals["asked_held"] == 1.0
+    assert outcome.signals["copied"] == 1.0 and outcome.signals["asked_other"] == 0.0
     assert outcome.signals["reply_p"] == pytest.approx(0.8)  # the stream's own score
 
 
@@ -120,10 +120,12 @@ def test_the_shipped_weights_grow_with_every_signal_that_informs() -> None:
     assert WEIGHTS.score(replace_signals(p_yes=0.95)) > low
     assert WEIGHTS.score(replace_signals(p_yes=0.6, relevance=0.9)) > low
     assert WEIGHTS.score(replace_signals(p_yes=0.6, copied=1.0)) > low
+    assert WEIGHTS.score(replace_signals(p_yes=0.6, reply_p=0.99)) > low
+    assert WEIGHTS.score(replace_signals(p_yes=0.6, asked_other=1.0)) < low  # another year's
 
 
 def replace_signals(**changes: float):  # type: ignore[no-untyped-def]
     from rag.answer.signals import Signals
 
-    return replace(Signals(p_yes=0.6, relevance=0.5, asked_held=1.0, copied=0.5, adds=1.0),
-                   **changes)  # fmt: skip
+    default = Signals(p_yes=0.6, relevance=0.5, asked_other=0.0, copied=0.5, adds=1.0, reply_p=0.9)
+    return replace(default, **changes)

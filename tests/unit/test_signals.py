@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from rag.answer.judge import Weights
-from rag.answer.signals import Signals, asked_held, asked_other, signals_of, source_sentences
+from rag.answer.signals import Signals, asked_other, signals_of, source_sentences
 from rag.types import Passage
 
 TEXT = (
@@ -25,33 +25,31 @@ def test_the_source_sentence_is_the_one_the_answer_copies_and_the_one_before() -
 
 
 @pytest.mark.parametrize(
-    ("question", "held", "other"),
+    ("question", "other"),
     [
-        ("Phương châm hành động năm 2020 là gì?", 1.0, 0.0),
-        ("Phương châm hành động năm 2022 là gì?", 0.0, 1.0),  # the 2020 motto, asked for 2022
-        ("Phương châm của Bộ Nội vụ là gì?", 1.0, 0.0),  # asks no year: nothing to hold
-        ("Năm 2020 Hà Nội có phương châm gì?", 1.0, 0.0),
-        ("Năm 2020 Khánh Hòa có phương châm gì?", 0.5, 0.5),  # the year; Hà Nội, not Khánh Hòa
+        ("Phương châm hành động năm 2020 là gì?", 0.0),
+        ("Phương châm hành động năm 2022 là gì?", 1.0),  # the 2020 motto, asked for 2022
+        ("Phương châm của Bộ Nội vụ là gì?", 0.0),  # asks no year: nothing to contradict
+        ("Năm 2020 Hà Nội có phương châm gì?", 0.0),
+        ("Năm 2020 Khánh Hòa có phương châm gì?", 0.5),  # the year; Hà Nội, not Khánh Hòa
     ],
 )
 def test_the_asked_year_and_province_against_the_source_sentence(
-    question: str, held: float, other: float
+    question: str, other: float
 ) -> None:
     sentence = source_sentences(["hoàn", "thiện", "thể", "chế"], [PASSAGE])
-    assert asked_held(question, sentence) == held
     assert asked_other(question, sentence) == other
 
 
 def test_a_sentence_that_names_no_year_contradicts_none() -> None:
-    # Missing is not contradicting: the sentence may hold the asked year's fact unnamed.
+    # Unnamed is not contradicted: the sentence may hold the asked year's fact.
     sentence = "Bộ Nội vụ xác định phương châm hành động là “Hoàn thiện thể chế”."
-    assert asked_held("Phương châm năm 2022 là gì?", sentence) == 0.0
     assert asked_other("Phương châm năm 2022 là gì?", sentence) == 0.0
 
 
 def test_copied_and_adds() -> None:
     right = signals_of("Phương châm năm 2020 là gì?", MOTTO, [PASSAGE], 0.9, 0.7)
-    assert right == Signals(0.9, 0.7, 1.0, 1.0, right.adds, 1.0, 0.0) and right.adds > 0.8
+    assert right == Signals(0.9, 0.7, 0.0, 1.0, right.adds, 1.0) and right.adds > 0.8
     invented = signals_of("Lạng Sơn tuyển dụng bao nhiêu công chức?", "3.251 công chức [1]",
                           [PASSAGE], 0.9, 0.7)  # fmt: skip
     assert invented.copied == pytest.approx(2 / 3)  # "công chức" is there, 3.251 is not
@@ -70,14 +68,13 @@ def test_the_default_weights_are_the_readers_own_probability() -> None:
 
 @pytest.mark.parametrize("reply_weight", [0.7, -0.7])
 def test_best_possible_bounds_every_answer_before_it_is_written(reply_weight: float) -> None:
-    weights = Weights(bias=-1.0, p_yes=1.0, relevance=0.5, asked_held=2.0, copied=-0.5, adds=1.0,
-                      reply_p=reply_weight)  # fmt: skip
+    weights = Weights(bias=-1.0, p_yes=1.0, relevance=0.5, asked_other=-2.0, copied=-0.5,
+                      adds=1.0, reply_p=reply_weight)  # fmt: skip
     bound = weights.best_possible(0.6, 0.4)
-    for held, copied, adds, sure in itertools.product((0, 1), (0, 1), (0, 0.5, 1), (0, 0.5, 1)):
-        signals = Signals(0.6, 0.4, held, copied, adds, sure)
-        assert weights.score(signals) <= bound + 1e-12
+    for other, copied, adds, sure in itertools.product((0, 1), (0, 1), (0, 0.5, 1), (0, 0.5, 1)):
+        assert weights.score(Signals(0.6, 0.4, other, copied, adds, sure)) <= bound + 1e-12
     best_reply = 1.0 if reply_weight > 0 else 0.0  # sure of every token, or of none
-    assert weights.score(Signals(0.6, 0.4, 1.0, 0.0, 1.0, best_reply)) == pytest.approx(bound)
+    assert weights.score(Signals(0.6, 0.4, 0.0, 0.0, 1.0, best_reply)) == pytest.approx(bound)
 
 
 def test_the_reply_is_weighed_by_its_mean_log_probability() -> None:
