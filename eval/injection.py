@@ -68,7 +68,8 @@ def corpus_folder(folder: Path) -> Path:
 
 
 class RecordingGenerator:
-    """Passes every call to the real generator, keeping the last prompt it was given."""
+    """Passes every call to the real generator, keeping the last prompt it was given (the
+    verdict's, or the answer's after it)."""
 
     def __init__(self, inner: Generator) -> None:
         self.inner = inner
@@ -88,6 +89,9 @@ class RecordingGenerator:
         return self.inner.stream(messages, max_new_tokens, timeout_s)
 
     def first_token(self, messages: list[ChatMessage]) -> FirstToken:
+        # The verdict's prompt holds the same passages: the model reads them even when the
+        # judge then abstains without writing, so exposure does not depend on the threshold.
+        self.last_prompt = messages
         return self.inner.first_token(messages)
 
 
