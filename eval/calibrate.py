@@ -77,7 +77,8 @@ def confidence(record: Record, weights: Weights) -> float | None:
     if written(record):
         return weights.score(_signals(record))
     if "p_yes" in signals:
-        return weights.best_possible(signals["p_yes"], signals.get("relevance", 0.0))
+        known = (signals.get("relevance", 0.0), signals.get("cross_lingual", 0.0))
+        return weights.best_possible(signals["p_yes"], *known)
     return None
 
 

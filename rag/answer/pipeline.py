@@ -41,7 +41,7 @@ from .judge import WEIGHTS, Weights, verdict
 from .markup import without_citations
 from .prompting import ABSTENTION, build_messages
 from .reply import hold_back_marker, parse_reply
-from .signals import signals_of
+from .signals import cross_lingual, signals_of
 from .snapping import snapped
 
 
@@ -108,9 +108,10 @@ class AnswerPipeline:
             return self._abstain(language, closest, "gate: no passage is left to read")
         p_yes = verdict(self.generator, question, context)
         relevance = max(x.score for x in pool)
-        best = p.weights.best_possible(p_yes, relevance)
+        across = cross_lingual(language, context)
+        best = p.weights.best_possible(p_yes, relevance, across)
         if best < p.threshold:
-            known = {"p_yes": round(p_yes, 4), "relevance": relevance}
+            known = {"p_yes": round(p_yes, 4), "relevance": relevance, "cross_lingual": across}
             return self._abstain(
                 language, closest, f"judge: at most {best:.3f}", best, 1 / 3, known
             )
@@ -127,7 +128,7 @@ class AnswerPipeline:
             text = f"{text} [1]"
         text = snapped(text, [c.text for c in cited])
         sure_of_reply = scores[0].mean_probability if scores and scores[0] else 1.0
-        signals = signals_of(question, text, cited, p_yes, relevance, sure_of_reply)
+        signals = signals_of(question, text, cited, p_yes, relevance, sure_of_reply, across)
         sure = p.weights.score(signals)
         if sure < p.threshold:
             reason = f"judge: {sure:.3f}"

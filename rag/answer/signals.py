@@ -17,6 +17,9 @@ None of these decides alone: ``judge`` combines them with weights fitted on the 
   passages hold; 1 when it has none.
 - ``adds``: how many words the answer adds to the question's, up to three (as a share of
   three): a reply that restates the question adds nothing.
+- ``cross_lingual``: 1 when the question is in another language than the passages it is
+  answered from (an English question over Vietnamese articles), else 0: reading across
+  languages, the 1.5B reader is wrong more often at the same P("yes") and relevance.
 - ``reply_p``: how sure the reader was of the reply it wrote, the geometric mean of its chosen
   tokens' probabilities (``ReplyScore.mean_probability``); a reader that copies is sure of
   every token, one that invents hesitates. 1 when the backend does not tell.
@@ -30,7 +33,7 @@ from dataclasses import asdict, dataclass
 from rag.ingest.chunking import split_sentences
 from rag.retrieve.places import provinces_in
 from rag.retrieve.timeaware import question_years
-from rag.text import digits_of, normalize, strip_diacritics, tokenize
+from rag.text import digits_of, guess_language, normalize, strip_diacritics, tokenize
 from rag.types import Passage
 
 from .markup import without_citations
@@ -44,6 +47,7 @@ class Signals:
     copied: float = 1.0
     adds: float = 1.0
     reply_p: float = 1.0
+    cross_lingual: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: round(value, 4) for name, value in asdict(self).items()}
@@ -51,7 +55,7 @@ class Signals:
 
 def signals_of(
     question: str, answer: str, cited: list[Passage], p_yes: float, relevance: float,
-    reply_p: float = 1.0,
+    reply_p: float = 1.0, cross_lingual: float = 0.0,
 ) -> Signals:  # fmt: skip
     """Every signal of a written answer (``answer`` with its citations; ``cited`` its sources)."""
     words = _words(answer)
@@ -65,7 +69,13 @@ def signals_of(
         copied=_share(keys, _words(" ".join(c.text for c in cited))),
         adds=min(1.0, len({w for w in words if w not in asked}) / 3),
         reply_p=min(max(reply_p, 0.0), 1.0),
+        cross_lingual=cross_lingual,
     )
+
+
+def cross_lingual(language: str, passages: list[Passage]) -> float:
+    """1.0 when ``language`` (the question's) is not the passages' language, else 0.0."""
+    return float(language != guess_language(" ".join(p.text for p in passages)))
 
 
 def source_sentences(words: list[str], cited: list[Passage]) -> str:

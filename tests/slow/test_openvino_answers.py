@@ -94,8 +94,8 @@ def test_same_prompt_and_same_facts_as_transformers(
 
 
 def test_openvino_quotes_the_2020_motto(openvino_assistant: Assistant) -> None:
-    # In Vietnamese: the judge is sure of it (about .9); the English question scores near the
-    # threshold, since cross-lingual retrieval scores are lower (tests/slow/test_real_answers.py).
+    # In Vietnamese: the judge is sure of it (about .9); the English question scores about .6,
+    # near the threshold (tests/slow/test_real_answers.py).
     answer = openvino_assistant.ask("Phương châm hành động năm 2020 của Bộ Nội vụ là gì?")
     assert not answer.abstained, answer.text
     assert normalize(MOTTO_2020).lower() in normalize(answer.text).lower(), answer.text

@@ -29,7 +29,7 @@ def record(p_yes: float | None, answerable: bool, correct: bool = True,
            abstained: bool = False, kind: str = "", **signals: float) -> dict:  # fmt: skip
     """A result written at threshold 0; with the code's weights its confidence is ``p_yes``."""
     written = {"p_yes": p_yes, "relevance": 0.5, "asked_other": 0.0, "copied": 1.0, "adds": 1.0,
-               "reply_p": 1.0}  # fmt: skip
+               "reply_p": 1.0, "cross_lingual": 0.0}  # fmt: skip
     return {
         "id": f"q{next(_IDS)}{kind and '~' + kind}", "error": None, "abstained": abstained,
         "signals": {**written, **signals} if p_yes is not None else {},
@@ -94,7 +94,7 @@ def test_the_fit_learns_which_signal_tells_right_from_wrong() -> None:
     assert choose(rows, cost=2.0, weights=held) > 0.0
     assert all(outcome(r, choose(rows, 2.0, weights), weights) == "right" for r in rows)
     assert set(FEATURES) == {
-        "p_yes", "relevance", "asked_other", "copied", "adds", "reply_p"
+        "p_yes", "relevance", "asked_other", "copied", "adds", "reply_p", "cross_lingual"
     }  # fmt: skip
 
 

@@ -94,7 +94,7 @@ def test_the_signals_of_a_given_answer_are_kept(settings: Settings) -> None:
     _, outcome, _ = run(settings, generator, 0.0, WEIGHTS)
     assert not outcome.abstained
     assert set(outcome.signals) == {
-        "p_yes", "relevance", "asked_other", "copied", "adds", "reply_p"
+        "p_yes", "relevance", "asked_other", "copied", "adds", "reply_p", "cross_lingual"
     }  # fmt: skip
     assert outcome.signals["copied"] == 1.0 and outcome.signals["asked_other"] == 0.0
     assert outcome.signals["reply_p"] == pytest.approx(0.8)  # the stream's own score
@@ -129,3 +129,24 @@ def replace_signals(**changes: float):  # type: ignore[no-untyped-def]
 
     default = Signals(p_yes=0.6, relevance=0.5, asked_other=0.0, copied=0.5, adds=1.0, reply_p=0.9)
     return replace(default, **changes)
+
+
+def test_an_english_question_over_vietnamese_articles_is_read_across_languages(
+    settings: Settings,
+) -> None:
+    generator = FakeGenerator(replies=[f"{MOTTO} [1]"], yes_probabilities=[0.9])
+    assistant = Assistant.load(settings=settings, embedder=HashingEmbedder(), generator=generator)
+    pipeline = assistant.pipeline()
+    pipeline.params = replace(pipeline.params, threshold=0.0)
+    question = "What was the motto of the Ministry of Home Affairs in 2020?"
+    pool, query = assistant.retriever.search(VI_QUESTION, settings.candidate_pool)
+    steps = pipeline.run(question, "en", pool, query)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            outcome = done.value
+            break
+    assert outcome.signals["cross_lingual"] == 1.0
+    _, vietnamese, _ = run(settings, FakeGenerator(replies=[f"{MOTTO} [1]"]), 0.0)
+    assert vietnamese.signals["cross_lingual"] == 0.0

@@ -8,7 +8,13 @@ import itertools
 import pytest
 
 from rag.answer.judge import Weights
-from rag.answer.signals import Signals, asked_other, signals_of, source_sentences
+from rag.answer.signals import (
+    Signals,
+    asked_other,
+    cross_lingual,
+    signals_of,
+    source_sentences,
+)
 from rag.types import Passage
 
 TEXT = (
@@ -81,3 +87,17 @@ def test_the_reply_is_weighed_by_its_mean_log_probability() -> None:
     weights = Weights(bias=0.0, p_yes=0.0, reply_p=1.0)
     assert weights.score(Signals(0.5, reply_p=1.0)) == pytest.approx(0.5)  # log 1 = 0
     assert weights.score(Signals(0.5, reply_p=0.5)) == pytest.approx(1 / 3)  # sigmoid(log 1/2)
+
+
+def test_cross_lingual_is_the_question_in_another_language_than_the_passages() -> None:
+    assert cross_lingual("en", [PASSAGE]) == 1.0  # an English question, a Vietnamese passage
+    assert cross_lingual("vi", [PASSAGE]) == 0.0
+    english = Passage("b", "Budget", None, "The ministry cut 10% of its staff in 2021.", 0.5, 0, 9)
+    assert cross_lingual("en", [english]) == 0.0
+
+
+def test_reading_across_languages_is_known_before_the_answer_is_written() -> None:
+    weights = Weights(bias=-1.0, p_yes=1.0, cross_lingual=1.5)
+    across, same = weights.best_possible(0.6, 0.4, 1.0), weights.best_possible(0.6, 0.4, 0.0)
+    assert across > same
+    assert weights.score(Signals(0.6, 0.4, cross_lingual=1.0)) == pytest.approx(across)
