@@ -137,7 +137,7 @@ def fit(records: list[Record], l2: float = 1.0, names: tuple[str, ...] = FEATURE
     if not rows:
         return WEIGHTS
     columns = [FEATURES.index(name) for name in names]
-    x = np.array([[1.0, *(features(_signals(r))[i] for i in columns)] for r in rows])
+    x = np.array([[1.0, *np.take(features(_signals(r)), columns)] for r in rows])
     y = np.array([float(not r["gold"]["unanswerable"] and bool(r["metrics"].get("correct")))
                   for r in rows])  # fmt: skip
     w = np.zeros(x.shape[1])

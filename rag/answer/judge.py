@@ -52,11 +52,9 @@ class Weights:
     def best_possible(self, p_yes: float, relevance: float, cross_lingual: float = 0.0) -> float:
         """The highest confidence any answer could reach, before it is written: the signals
         known then as they are, each of the others at whichever end of its range counts most."""
-        known = (
-            self.p_yes * logit(p_yes)
-            + self.relevance * min(max(relevance, 0.0), 1.0)
-            + self.cross_lingual * cross_lingual
-        )
+        signals = Signals(p_yes, min(max(relevance, 0.0), 1.0), cross_lingual=cross_lingual)
+        weighed = zip(FEATURES, features(signals), strict=True)
+        known = sum(getattr(self, n) * x for n, x in weighed if n not in _ANSWER_RANGES)
         later = sum(
             max(getattr(self, name) * low, getattr(self, name) * high)
             for name, (low, high) in _ANSWER_RANGES.items()

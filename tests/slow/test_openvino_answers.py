@@ -26,6 +26,7 @@ from rag.generation.openvino_generator import OpenVINOGenerator
 from rag.machine import Engine
 from rag.settings import Settings
 from rag.text import normalize
+from tests.streams import read_to_end
 
 pytestmark = pytest.mark.slow
 
@@ -133,19 +134,9 @@ def test_the_replys_score_agrees_with_transformers(
     messages = build_messages(question, real_assistant.search(question, k=3), language)
     means = []
     for generator in (openvino_assistant.generator, reference):
-        pieces: list[str] = []
-        score = yield_all(generator.stream(messages, max_new_tokens=60), pieces)
+        pieces, score = read_to_end(generator.stream(messages, max_new_tokens=60))
         assert score is not None, type(generator).__name__
         written = len(tokenizer("".join(pieces))["input_ids"])
         assert written <= score.tokens <= written + 2, (score, "".join(pieces))
         means.append(score.mean_probability)
     assert all(0.5 < p <= 1.0 for p in means) and abs(means[0] - means[1]) < 0.1, means
-
-
-def yield_all(stream: Any, pieces: list[str]) -> Any:
-    """Read ``stream`` to its end into ``pieces``; its return value."""
-    while True:
-        try:
-            pieces.append(next(stream))
-        except StopIteration as end:
-            return end.value

@@ -16,6 +16,7 @@ from rag.errors import GenerationError, ModelError, RagError
 from rag.generation.base import ChatMessage, Generator, ReplyScore
 from rag.generation.llamacpp_generator import LlamaCppGenerator
 from rag.settings import Settings
+from tests.streams import read_to_end
 
 MESSAGES: list[ChatMessage] = [
     {"role": "system", "content": "Answer from the passages."},
@@ -112,14 +113,7 @@ def test_messages_go_through_and_pieces_stream(fake_llama_cpp: type[FakeLlama], 
 def test_the_stream_returns_the_chosen_tokens_log_probability(
     fake_llama_cpp: type[FakeLlama], gguf: Path
 ) -> None:
-    stream = LlamaCppGenerator(str(gguf)).stream(MESSAGES, max_new_tokens=100)
-    pieces: list[str] = []
-    while True:
-        try:
-            pieces.append(next(stream))
-        except StopIteration as end:
-            score = end.value
-            break
+    pieces, score = read_to_end(LlamaCppGenerator(str(gguf)).stream(MESSAGES, max_new_tokens=100))
     assert pieces == REPLY
     assert fake_llama_cpp.instances[0].calls[0]["logprobs"] is True
     assert score == ReplyScore(len(REPLY), LOGPROB * len(REPLY))

@@ -16,6 +16,7 @@ import pytest
 from rag.errors import GenerationError, ModelError
 from rag.generation.base import ChatMessage, Generator, ReplyScore
 from rag.generation.openvino_generator import REQUIRED_FILES, OpenVINOGenerator
+from tests.streams import read_to_end
 
 MESSAGES: list[ChatMessage] = [
     {"role": "system", "content": "Answer from the passages."},
@@ -162,14 +163,7 @@ def test_pieces_stream_greedily_from_the_chat_template(
 
 def test_the_stream_returns_the_replys_score(genai: type[FakePipeline], folder: Path) -> None:
     generator, pipeline = loaded(folder)
-    stream = generator.stream(MESSAGES, max_new_tokens=100)
-    pieces = []
-    while True:
-        try:
-            pieces.append(next(stream))
-        except StopIteration as end:
-            score = end.value
-            break
+    pieces, score = read_to_end(generator.stream(MESSAGES, max_new_tokens=100))
     assert pieces == REPLY
     assert pipeline.calls[-1][1].logprobs == 1
     assert score == ReplyScore(len(REPLY), LOGPROB * len(REPLY))

@@ -15,6 +15,7 @@ from rag.answer.prompting import ABSTENTION
 from rag.assistant import Assistant
 from rag.generation.fake import FakeGenerator
 from rag.settings import Settings
+from tests.streams import read_to_end
 from tests.unit.test_ask import MOTTO, VI_QUESTION, settings_over_records
 
 
@@ -27,19 +28,17 @@ P_YES_ALONE = Weights()  # the confidence is the reader's P(yes)
 
 
 def run(
-    settings: Settings, generator: FakeGenerator, threshold: float, weights: Weights = P_YES_ALONE
-) -> tuple[list[str], Outcome, AnswerPipeline]:
+    settings: Settings, generator: FakeGenerator, threshold: float, weights: Weights = P_YES_ALONE,
+    asked: tuple[str, str] = (VI_QUESTION, "vi"),
+) -> tuple[list[str], Outcome, AnswerPipeline]:  # fmt: skip
+    """The pipeline on the passages retrieved for VI_QUESTION, asked ``asked`` (question,
+    language): its streamed pieces, its outcome, and the pipeline."""
     assistant = Assistant.load(settings=settings, embedder=HashingEmbedder(), generator=generator)
     pipeline = assistant.pipeline()
     pipeline.params = replace(pipeline.params, threshold=threshold, weights=weights)
     pool, query = assistant.retriever.search(VI_QUESTION, settings.candidate_pool)
-    steps = pipeline.run(VI_QUESTION, "vi", pool, query)
-    pieces: list[str] = []
-    while True:
-        try:
-            pieces.append(next(steps))
-        except StopIteration as done:
-            return pieces, done.value, pipeline
+    pieces, outcome = read_to_end(pipeline.run(*asked, pool, query))
+    return pieces, outcome, pipeline
 
 
 @pytest.mark.parametrize(("p_yes", "threshold", "answers"), [
@@ -134,19 +133,9 @@ def replace_signals(**changes: float):  # type: ignore[no-untyped-def]
 def test_an_english_question_over_vietnamese_articles_is_read_across_languages(
     settings: Settings,
 ) -> None:
+    english = ("What was the motto of the Ministry of Home Affairs in 2020?", "en")
     generator = FakeGenerator(replies=[f"{MOTTO} [1]"], yes_probabilities=[0.9])
-    assistant = Assistant.load(settings=settings, embedder=HashingEmbedder(), generator=generator)
-    pipeline = assistant.pipeline()
-    pipeline.params = replace(pipeline.params, threshold=0.0)
-    question = "What was the motto of the Ministry of Home Affairs in 2020?"
-    pool, query = assistant.retriever.search(VI_QUESTION, settings.candidate_pool)
-    steps = pipeline.run(question, "en", pool, query)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            outcome = done.value
-            break
+    _, outcome, _ = run(settings, generator, 0.0, asked=english)
     assert outcome.signals["cross_lingual"] == 1.0
     _, vietnamese, _ = run(settings, FakeGenerator(replies=[f"{MOTTO} [1]"]), 0.0)
     assert vietnamese.signals["cross_lingual"] == 0.0

@@ -22,6 +22,7 @@ from rag.generation.factory import make_generator
 from rag.generation.transformers_generator import TransformersGenerator
 from rag.machine import Engine
 from rag.settings import Settings
+from tests.streams import read_to_end
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -100,13 +101,7 @@ def test_the_stream_returns_the_chosen_tokens_log_probability(
 ) -> None:
     model = FakeModel()
     stream = generator(model, monkeypatch, prompt_lookup_tokens=10).stream(MESSAGES, 64)
-    pieces: list[str] = []
-    score = None
-    while score is None:
-        try:
-            pieces.append(next(stream))
-        except StopIteration as end:
-            score = end.value
+    pieces, score = read_to_end(stream)
     assert "".join(pieces).split() == WORDS
     assert model.calls[0]["output_logits"] and model.calls[0]["return_dict_in_generate"]
     assert isinstance(score, ReplyScore) and score.tokens == len(WORDS)
