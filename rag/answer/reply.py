@@ -18,6 +18,7 @@ _PAGE_REFERENCE = re.compile(
 # The end of a sentence: a full stop before a space (not an initial's, as in "John C. Messenger")
 # or a line break.
 _SENTENCE_END = re.compile(r"(?<!\b\w)\.(?=\s)|\n")
+_CITATION_GAP = re.compile(r"(\[\d+\])[ \t]+(?=\[\d+\])")
 _MARKER = re.compile(rf"(?<![A-Za-z0-9_]){NOT_FOUND}(?![A-Za-z0-9_])")
 
 
@@ -46,7 +47,8 @@ def parse_reply(raw: str, passage_count: int) -> ParsedReply:
 
     text = _PAGE_REFERENCE.sub("", text)  # the passages have no pages: an invented pointer
     text = CITATION.sub(renumber, _cited_where_it_ends(text))
-    text = re.sub(r"(\[\d+\])(?:[ \t]*\1)+", r"\1", text)  # "[1][1]" and "[1] [1]" say it once
+    text = _CITATION_GAP.sub(r"\1", text)  # "[1] [2]" is one group of citations: "[1][2]"
+    text = re.sub(r"(\[\d+\])(?:\1)+", r"\1", text)  # "[1][1]" says it once
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
     return ParsedReply(text, order, False)
 
@@ -62,8 +64,19 @@ def _cited_where_it_ends(text: str) -> str:
     if not leading or not text:
         return "".join(leading) + text
     sentence_end = _SENTENCE_END.search(text)
-    end = sentence_end.start() if sentence_end else len(text.rstrip(". "))
+    # No sentence end: the whole text, before any citations that close it.
+    end = sentence_end.start() if sentence_end else _before_closing_citations(text)
     return f"{text[:end].rstrip()} {''.join(leading)}{text[end:]}"
+
+
+def _before_closing_citations(text: str) -> int:
+    """Where the text ends without its closing citations and full stop: "A [2][3]." gives 1."""
+    end = len(text.rstrip(". \t\n"))
+    for match in reversed(list(CITATION.finditer(text, 0, end))):
+        if text[match.end() : end].strip():
+            break
+        end = len(text[: match.start()].rstrip())
+    return end
 
 
 def is_not_found(text: str) -> bool:

@@ -12,7 +12,7 @@ from eval import calibrate
 from eval.calibrate import (
     FEATURES,
     choose,
-    cross_validated_auc,
+    cross_validated,
     figures,
     fit,
     main,
@@ -103,9 +103,14 @@ def test_a_fit_on_some_signals_weighs_the_others_nothing() -> None:
     rows += [record(0.8, False, asked_other=1.0) for _ in range(20)]
     weights = fit(rows, l2=0.1, names=("p_yes", "copied"))
     assert weights.asked_other == 0.0 and weights.relevance == 0.0
-    # Without the one signal that tells, nothing ranks right above wrong out of sample.
-    assert cross_validated_auc(rows, 0.1, ("p_yes", "copied")) == pytest.approx(0.5)
-    assert cross_validated_auc(rows, 0.1) == pytest.approx(1.0)
+    # Without the one signal that tells, nothing ranks right above wrong out of sample, and
+    # the best decision is to abstain on all; with it, every decision out of fold is right.
+    blind = cross_validated(rows, 0.1, ("p_yes", "copied"))
+    assert blind["auc"] == pytest.approx(0.5) and blind["utility"] == 0.0
+    assert blind["wrong"] == 0 and blind["abstained"] == 20
+    seeing = cross_validated(rows, 0.1)
+    assert seeing["auc"] == pytest.approx(1.0) and seeing["utility"] == 20.0
+    assert seeing == {**seeing, "right": 40, "wrong": 0, "abstained": 0}
 
 
 def test_the_command_refuses_an_unknown_signal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -179,6 +179,20 @@ def test_grouped_citations_are_split_and_renumbered() -> None:
     assert parse_reply("A [1, 1].", 3).text == "A [1]."
 
 
+def test_citations_side_by_side_are_one_group() -> None:
+    assert parse_reply("A là B [1] [2]. C [3]  [1].", 3).text == "A là B [1][2]. C [3][1]."
+    assert parse_reply("A là B [2] [2].", 3).text == "A là B [1]."
+    assert parse_reply("Tháng 1 [2] năm 2020 [1].", 3).text == "Tháng 1 [1] năm 2020 [2]."
+    assert parse_reply("Quỹ [10 tỷ đồng] [1].", 3).text == "Quỹ [10 tỷ đồng] [1]."  # not a citation
+
+
+def test_a_citation_written_first_goes_before_those_that_close_the_answer() -> None:
+    # Written first, it still comes first: the quotation, then [1][2][3] in order of use.
+    reply = parse_reply('[1] "Hoàn thiện thể chế, tinh gọn bộ máy" [2][3]', 3)
+    assert reply.text == '"Hoàn thiện thể chế, tinh gọn bộ máy" [1][2][3]'
+    assert reply.cited == [0, 1, 2]
+
+
 def test_renumbering_follows_first_use() -> None:
     reply = parse_reply("Đầu tiên [3]. Tiếp theo [1]. Lại [3]. Cuối [2].", 3)
     assert reply.text == "Đầu tiên [1]. Tiếp theo [2]. Lại [1]. Cuối [3]."
