@@ -18,7 +18,8 @@ _PAGE_REFERENCE = re.compile(
 # The end of a sentence: a full stop before a space (not an initial's, as in "John C. Messenger")
 # or a line break.
 _SENTENCE_END = re.compile(r"(?<!\b\w)\.(?=\s)|\n")
-_CITATION_GAP = re.compile(r"(\[\d+\])[ \t]+(?=\[\d+\])")
+# Citations side by side, or apart by spaces only, are one group: "[1] [2][1]" says "[1][2]".
+_CITATION_RUN = re.compile(rf"{CITATION.pattern}(?:[ \t]*{CITATION.pattern})*")
 _MARKER = re.compile(rf"(?<![A-Za-z0-9_]){NOT_FOUND}(?![A-Za-z0-9_])")
 
 
@@ -36,19 +37,18 @@ def parse_reply(raw: str, passage_count: int) -> ParsedReply:
         return ParsedReply("", [], True)
     order: list[int] = []
 
-    def renumber(match: re.Match[str]) -> str:
+    def renumber(run: re.Match[str]) -> str:
         kept = []
-        for n in citation_numbers(match.group(1)):
-            if 1 <= n <= passage_count:
-                if n - 1 not in order:
-                    order.append(n - 1)
-                kept.append(f"[{order.index(n - 1) + 1}]")
-        return "".join(dict.fromkeys(kept))
+        for group in CITATION.findall(run.group(0)):
+            for n in citation_numbers(group):
+                if 1 <= n <= passage_count:
+                    if n - 1 not in order:
+                        order.append(n - 1)
+                    kept.append(f"[{order.index(n - 1) + 1}]")
+        return "".join(dict.fromkeys(kept))  # each passage cited once per group
 
     text = _PAGE_REFERENCE.sub("", text)  # the passages have no pages: an invented pointer
-    text = CITATION.sub(renumber, _cited_where_it_ends(text))
-    text = _CITATION_GAP.sub(r"\1", text)  # "[1] [2]" is one group of citations: "[1][2]"
-    text = re.sub(r"(\[\d+\])(?:\1)+", r"\1", text)  # "[1][1]" says it once
+    text = _CITATION_RUN.sub(renumber, _cited_where_it_ends(text))
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
     return ParsedReply(text, order, False)
 

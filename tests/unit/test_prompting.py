@@ -182,6 +182,8 @@ def test_grouped_citations_are_split_and_renumbered() -> None:
 def test_citations_side_by_side_are_one_group() -> None:
     assert parse_reply("A là B [1] [2]. C [3]  [1].", 3).text == "A là B [1][2]. C [3][1]."
     assert parse_reply("A là B [2] [2].", 3).text == "A là B [1]."
+    # A run is read as one bracket is: "[1][2][1]" as "[1, 2, 1]", each passage once.
+    assert parse_reply("A [1][2][1].", 3).text == parse_reply("A [1, 2, 1].", 3).text == "A [1][2]."
     assert parse_reply("Tháng 1 [2] năm 2020 [1].", 3).text == "Tháng 1 [1] năm 2020 [2]."
     assert parse_reply("Quỹ [10 tỷ đồng] [1].", 3).text == "Quỹ [10 tỷ đồng] [1]."  # not a citation
 
