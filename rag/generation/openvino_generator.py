@@ -18,6 +18,7 @@ import math
 import queue
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Generator as Stream
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,9 @@ _END = object()  # put on the piece queue when generation is over
 class OpenVINOGenerator:
     """Greedy decoding with prompt lookup and prefix caching, streamed piece by piece.
 
-    ``generate`` blocks, so it runs in a worker thread that feeds a queue; its streamer callback
-    tells it to stop when the caller has stopped reading or the deadline has passed.
+    ``generate`` blocks, so it runs in a worker thread that feeds a queue; its streamer
+    (``piece_streamer``: each piece as soon as its characters are whole) tells it to stop when
+    the caller has stopped reading or the deadline has passed.
     """
 
     def __init__(
@@ -137,7 +139,8 @@ class OpenVINOGenerator:
         def run() -> None:
             try:
                 # A batch of one, so that the result is DecodedResults with its scores.
-                results.append(pipeline.generate([prompt], config, on_piece))
+                streamer = piece_streamer(self._genai, pipeline.get_tokenizer(), on_piece)
+                results.append(pipeline.generate([prompt], config, streamer))
             except BaseException as error:  # reported to the caller below
                 failure.append(error)
             finally:
@@ -223,6 +226,41 @@ class OpenVINOGenerator:
         except Exception as error:  # bad files, unknown device, out of memory: cannot load
             raise ModelError(f"cannot load generator {self._path!r}: {error}") from error
         return pipeline
+
+
+def piece_streamer(genai: Any, tokenizer: Any, on_piece: Callable[[str], Any]) -> Any:
+    """A streamer that hands each piece of text on as soon as its characters are whole.
+
+    OpenVINO GenAI's own text streamer holds the last three tokens back, for tokenizers whose
+    text can shrink as tokens are added, so the first piece waited for a decoding step after
+    the first token (about 0.1 s: ``benchmarks/bench_first_piece.py``). Here a piece is held
+    only while the text ends in a character split across tokens, or is not an extension of
+    what was handed on (never, with the byte-level tokens of the models used here); what is
+    left is handed on at the end. Compromise: the whole reply is decoded again at each step,
+    which for the few hundred tokens of an answer costs far less than a step.
+    """
+
+    class PieceStreamer(genai.StreamerBase):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tokens: list[int] = []
+            self.shown = ""
+
+        def write(self, token: int | list[int]) -> Any:
+            self.tokens.extend([token] if isinstance(token, int) else token)
+            return self.hand_on(final=False)
+
+        def end(self) -> None:
+            self.hand_on(final=True)
+
+        def hand_on(self, final: bool) -> Any:
+            text, piece = str(tokenizer.decode(self.tokens)), ""
+            whole = final or not text.endswith("\ufffd")
+            if whole and len(text) > len(self.shown) and text.startswith(self.shown):
+                piece, self.shown = text[len(self.shown) :], text
+            return on_piece(piece)  # also when nothing is new: it says whether to go on
+
+    return PieceStreamer()
 
 
 def _score(result: Any) -> ReplyScore | None:

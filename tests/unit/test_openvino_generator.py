@@ -15,7 +15,7 @@ import pytest
 
 from rag.errors import GenerationError, ModelError
 from rag.generation.base import ChatMessage, Generator, ReplyScore
-from rag.generation.openvino_generator import REQUIRED_FILES, OpenVINOGenerator
+from rag.generation.openvino_generator import REQUIRED_FILES, OpenVINOGenerator, piece_streamer
 from tests.streams import read_to_end
 
 MESSAGES: list[ChatMessage] = [
@@ -38,7 +38,16 @@ class SchedulerConfig:
         self.cache_size = 0
 
 
+class StreamerBase:
+    """``openvino_genai.StreamerBase``: subclasses implement ``write`` and ``end``."""
+
+
 class Tokenizer:
+    """Token n is REPLY[n % len(REPLY)]."""
+
+    def decode(self, tokens: list[int]) -> str:
+        return "".join(REPLY[n % len(REPLY)] for n in tokens)
+
     def apply_chat_template(
         self, history: list[dict[str, str]], add_generation_prompt: bool
     ) -> str:
@@ -94,11 +103,13 @@ class FakePipeline:
                 if self.fail is not None:
                     raise self.fail
                 n += 1
-                if streamer is not None:
-                    status = streamer(REPLY[(n - 1) % len(REPLY)])
+                if streamer is not None:  # token ids, as the library hands them on
+                    status = streamer.write(n - 1)
                     self.statuses.append(status)
                     if status != StreamingStatus.RUNNING:
                         break
+            if streamer is not None:
+                streamer.end()
             return "".join(REPLY[i % len(REPLY)] for i in range(n)), n
         finally:
             self.running -= 1
@@ -110,6 +121,7 @@ def genai(monkeypatch: pytest.MonkeyPatch) -> type[FakePipeline]:
     module.LLMPipeline = FakePipeline  # type: ignore[attr-defined]
     module.SchedulerConfig = SchedulerConfig  # type: ignore[attr-defined]
     module.StreamingStatus = StreamingStatus  # type: ignore[attr-defined]
+    module.StreamerBase = StreamerBase  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "openvino_genai", module)
     FakePipeline.instances = []
     return FakePipeline
@@ -298,3 +310,50 @@ def test_first_token_reads_the_chosen_tokens_log_probability(
     pipeline.fail = RuntimeError("out of memory")
     with pytest.raises(GenerationError, match="scoring failed: out of memory"):
         generator.first_token(MESSAGES)
+
+
+class SplitTokenizer:
+    """Decodes as a byte-level tokenizer does: a character split across tokens 0 and 1 is
+    "\ufffd" until both are there."""
+
+    def decode(self, tokens: list[int]) -> str:
+        pieces = {0: "\ufffd", 1: "Đà", 2: " Nẵng", 3: "."}
+        text = "".join(pieces[t] for t in tokens)
+        return text.replace("\ufffdĐà", "Đà")
+
+
+def streamed(tokenizer: Any, writes: list[int | list[int]]) -> list[str]:
+    """The pieces handed on for these ``write`` calls, then ``end``."""
+    module = types.SimpleNamespace(StreamerBase=StreamerBase, StreamingStatus=StreamingStatus)
+    handed: list[str] = []
+
+    def on_piece(text: str) -> StreamingStatus:
+        handed.append(text)
+        return StreamingStatus.RUNNING
+
+    streamer = piece_streamer(module, tokenizer, on_piece)
+    for token in writes:
+        assert streamer.write(token) == StreamingStatus.RUNNING
+    streamer.end()
+    return [p for p in handed if p]
+
+
+def test_each_token_is_handed_on_as_soon_as_it_is_decoded() -> None:
+    # Not three tokens late, as the library's own text streamer hands them on.
+    assert streamed(Tokenizer(), [0]) == REPLY[:1]
+    assert streamed(Tokenizer(), [0, 1, 2]) == REPLY[:3]
+
+
+def test_a_chunk_of_tokens_is_one_piece() -> None:
+    # Prompt lookup accepts several drafted tokens in one step.
+    assert streamed(Tokenizer(), [0, [1, 2, 3], 4]) == [REPLY[0], "".join(REPLY[1:4]), REPLY[4]]
+
+
+def test_a_character_split_across_tokens_waits_until_it_is_whole() -> None:
+    assert streamed(SplitTokenizer(), [0, 1, 2, 3]) == ["Đà", " Nẵng", "."]
+
+
+def test_the_stop_is_asked_for_at_every_token_also_when_nothing_is_shown() -> None:
+    module = types.SimpleNamespace(StreamerBase=StreamerBase, StreamingStatus=StreamingStatus)
+    streamer = piece_streamer(module, SplitTokenizer(), lambda text: StreamingStatus.STOP)
+    assert streamer.write(0) == StreamingStatus.STOP  # "\ufffd": nothing to show, yet it stops
