@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from speed_tools import cpu_summary, load_questions
+from speed_tools import cpu_summary, load_questions, percentile
 from transformers import AutoTokenizer
 
 from embeddings.catalogue import CATALOGUE
@@ -47,10 +47,6 @@ from rag.machine import load_profile
 from rag.types import Passage
 
 QUESTIONS = Path(__file__).with_name("speed_questions.jsonl")
-STAGES = (
-    "one pass", "verdict", "answer after it", "verdict + answer after it", "cached again",
-    "cached again, library streamer",
-)  # fmt: skip
 
 
 def first_piece_s(generator: Generator, messages: list[ChatMessage]) -> float:
@@ -154,13 +150,13 @@ def report(rows: list[dict[str, float]], read: list[tuple[int, int]], engine: st
     print(f"\n{len(rows)} questions; {engine}; CPU: {cpu_summary()}, {os.cpu_count()} cores")
     floor = statistics.median(r["one pass"] for r in rows)
     print(f"{'stage':<32} {'p50 s':>7} {'p90 s':>7} {'x one pass':>11}")
-    for stage in STAGES:
-        values = sorted(r[stage] for r in rows if r[stage] == r[stage])  # not nan
+    for stage in rows[0]:  # in the order measure() takes them
+        values = [r[stage] for r in rows if r[stage] == r[stage]]  # not nan
         if not values:
             continue
-        p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
         median = statistics.median(values)
-        print(f"{stage:<32} {median:>7.3f} {p90:>7.3f} {median / floor:>11.2f}")
+        print(f"{stage:<32} {median:>7.3f} {percentile(values, 90):>7.3f} "
+              f"{median / floor:>11.2f}")  # fmt: skip
     prompt = statistics.median(p for p, _ in read)
     new = statistics.median(p - s for p, s in read)
     rate = statistics.median((p - s) / r["verdict"] for (p, s), r in zip(read, rows, strict=True))
